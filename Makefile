@@ -1,0 +1,51 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each creates .venv itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SEED ?= 2012
+
+# Dagster keeps its instance (run history, logs) in .dagster/ under this folder.
+export DAGSTER_HOME := $(CURDIR)
+export PARTNER_IMPACT_DAGSTER_STORAGE := $(CURDIR)/.dagster/storage
+export PARTNER_IMPACT_DAGSTER_ARTIFACTS := $(CURDIR)/.dagster/artifacts
+export PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS := $(CURDIR)/.dagster/logs
+
+.PHONY: demo test dev lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamps re-run pip only when pyproject.toml changes.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.runtime
+
+demo: $(VENV)/.runtime
+	@if [ -z "$$(ls -A data/raw | grep -v '^.gitkeep$$')" ]; then \
+		$(BIN)/partner-impact sample --out data/raw --scale demo --seed $(SEED); \
+	else \
+		echo "data/raw/ already has files: using them"; \
+	fi
+	$(BIN)/partner-impact run
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+dev: $(VENV)/.runtime
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .dagster .pytest_cache .ruff_cache
