@@ -1,0 +1,1 @@
+"""Privacy protections applied before anything is published."""
