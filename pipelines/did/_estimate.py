@@ -1,0 +1,150 @@
+"""Estimate every ATT(g,t) cell and its influence function from prepared arrays.
+
+Balanced panels are estimated in batches of cells that share treated and comparison units,
+covariates and weights (all cells of a cohort with never-treated comparisons, for instance), so
+each nuisance model is fitted once per batch. Repeated cross-sections and unbalanced panels are
+estimated cell by cell on the rows of the two periods involved.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import defaultdict
+from typing import NamedTuple
+
+import numpy as np
+
+from pipelines.did._cells import Cell, comparison_mask
+from pipelines.did._drdid_panel import PANEL_ESTIMATORS, BatchEstimate
+from pipelines.did._drdid_rc import RC_ESTIMATORS
+from pipelines.did._nuisance import SingularDesignError
+from pipelines.did._prepare import PanelArrays, PreparedData, RowArrays
+
+# R's overlap guard: a fitted propensity score this close to one makes a cell unidentified.
+OVERLAP_LIMIT = 0.999
+
+
+class CellEstimates(NamedTuple):
+    att: np.ndarray  # (cells,) nan where a cell could not be estimated
+    influence: np.ndarray  # (n, cells)
+
+
+def _label(cell: Cell) -> str:
+    return f"group {cell.group:g}, time {cell.time:g}"
+
+
+def _check_sample(cell: Cell, n_treated: int, n_comparison: int) -> None:
+    if n_treated == 0:
+        raise ValueError(f"no treated units observed for {_label(cell)}")
+    if n_comparison == 0:
+        raise ValueError(
+            f"no valid comparison units for {_label(cell)}: no never-treated or not-yet-treated "
+            "units are observed in both periods"
+        )
+
+
+def _run(estimator, cells: list[Cell], *args) -> BatchEstimate | None:
+    """Run one estimator call, turning numerical failures into clear errors or warnings."""
+    try:
+        result = estimator(*args)
+    except SingularDesignError as error:
+        labels = "; ".join(_label(cell) for cell in cells)
+        raise ValueError(
+            f"singular covariates for {labels}: {error}. Drop or rescale covariates that are "
+            "constant or collinear among these units"
+        ) from error
+    if result.max_pscore >= OVERLAP_LIMIT:
+        labels = "; ".join(_label(cell) for cell in cells)
+        warnings.warn(
+            f"overlap violated (propensity score near one) for {labels}: ATT set to missing",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+        return None
+    return result
+
+
+def _panel_batches(cells: list[Cell], arrays: PanelArrays) -> dict[tuple, list[int]]:
+    x_varies = arrays.x.ndim == 3
+    w_varies = arrays.w.ndim == 2
+    batches: dict[tuple, list[int]] = defaultdict(list)
+    for index, cell in enumerate(cells):
+        if cell.is_reference:
+            continue
+        key = (
+            cell.group,
+            cell.control_after,
+            cell.earlier if x_varies else -1,
+            cell.earlier if w_varies else -1,
+        )
+        batches[key].append(index)
+    return batches
+
+
+def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:
+    arrays = prepared.panel
+    n = prepared.n
+    att = np.zeros(len(cells))
+    influence = np.zeros((n, len(cells)))
+    estimator = PANEL_ESTIMATORS[est_method]
+    for (_, _, x_period, w_period), members in _panel_batches(cells, arrays).items():
+        first = cells[members[0]]
+        treated = prepared.unit_group == first.group
+        sample = np.flatnonzero(treated | comparison_mask(prepared.unit_group, first))
+        d = treated[sample].astype(float)
+        n_treated = int(d.sum())
+        _check_sample(first, n_treated, len(sample) - n_treated)
+        x = arrays.x[sample] if x_period < 0 else arrays.x[x_period, sample]
+        w = arrays.w[sample] if w_period < 0 else arrays.w[sample, w_period]
+        current = [cells[i].current for i in members]
+        base = [cells[i].base for i in members]
+        dy = arrays.y[sample][:, current] - arrays.y[sample][:, base]
+        result = _run(estimator, [cells[i] for i in members], dy, d, x, w)
+        if result is None:
+            att[members] = np.nan
+            influence[:, members] = np.nan
+            continue
+        att[members] = result.att
+        influence[sample[:, None], np.asarray(members)[None, :]] = (
+            n / len(sample)
+        ) * result.influence
+    return CellEstimates(att, influence)
+
+
+def _estimate_rows(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:
+    rows: RowArrays = prepared.rows
+    n = prepared.n
+    att = np.zeros(len(cells))
+    influence = np.zeros((n, len(cells)))
+    estimator = RC_ESTIMATORS[est_method]
+    for index, cell in enumerate(cells):
+        if cell.is_reference:
+            continue
+        treated = rows.group == cell.group
+        in_periods = (rows.period == cell.current) | (rows.period == cell.base)
+        sample = np.flatnonzero(in_periods & (treated | comparison_mask(rows.group, cell)))
+        d = treated[sample].astype(float)
+        post = (rows.period[sample] == cell.current).astype(float)
+        for who, member in (("treated", d), ("comparison", 1.0 - d)):
+            for period, when in ((cell.current, post), (cell.base, 1.0 - post)):
+                if not (member * when).any():
+                    raise ValueError(
+                        f"no {who} observations in period {prepared.time_periods[period]:g} "
+                        f"for {_label(cell)}: the cell has no valid comparison"
+                    )
+        result = _run(estimator, [cell], rows.y[sample], post, d, rows.x[sample], rows.w[sample])
+        if result is None:
+            att[index] = np.nan
+            influence[:, index] = np.nan
+            continue
+        att[index] = result.att[0]
+        scaled = (n / len(sample)) * result.influence[:, 0]
+        influence[:, index] = np.bincount(rows.unit[sample], scaled, minlength=n)
+    return CellEstimates(att, influence)
+
+
+def estimate_cells(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:
+    """ATT(g,t) and influence functions for every cell (reference cells are exactly zero)."""
+    if prepared.panel is not None:
+        return _estimate_panel(cells, prepared, est_method)
+    return _estimate_rows(cells, prepared, est_method)

@@ -1,0 +1,247 @@
+"""Text summaries and Plotly figures for group-time results and their aggregations.
+
+Plotly is imported inside the figure functions so that importing the library stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from pipelines.did.aggte import AggteResult
+    from pipelines.did.attgt import AttGtResult
+
+_METHODS = {"dr": "doubly robust", "ipw": "inverse probability weighting", "reg": "regression"}
+_COMPARISONS = {"nevertreated": "never treated", "notyettreated": "not yet treated"}
+_AGGREGATIONS = {
+    "simple": "Overall ATT (post-treatment cells weighted by cohort size)",
+    "dynamic": "Event study: ATT by length of exposure",
+    "group": "ATT by cohort (first treated period)",
+    "calendar": "ATT by calendar period",
+}
+_PRE_COLOR = "#7f7f7f"
+_POST_COLOR = "#1f77b4"
+
+
+def _number(value: float, width: int = 9) -> str:
+    return f"{'NA':>{width}}" if not np.isfinite(value) else f"{value:>{width}.4f}"
+
+
+def _interval_label(inference, crit_val: float) -> str:
+    level = f"{100 * (1 - inference.alp):g}%"
+    errors = f"bootstrap ({inference.biters} draws)" if inference.bstrap else "analytic"
+    kind = "uniform" if inference.cband else "pointwise"
+    return f"Standard errors: {errors}. Intervals: {kind} {level} (critical value {crit_val:.3f})"
+
+
+def _settings_lines(settings: dict, n_units: int | None, clustered: bool) -> list[str]:
+    covariates = settings.get("xformla") or "none"
+    if not isinstance(covariates, str):
+        covariates = " + ".join(covariates)
+    lines = [
+        f"Outcome: {settings['yname']}."
+        + (f" Units: {n_units}." if n_units is not None else "")
+        + f" Comparison group: {_COMPARISONS[settings['control_group']]}."
+        + f" Method: {_METHODS[settings['est_method']]}.",
+        f"Base period: {settings['base_period']}. Anticipation: {settings['anticipation']:g}."
+        f" Covariates: {covariates}. Data: {'panel' if settings['panel'] else 'cross-sections'}."
+        + (" SEs clustered." if clustered else ""),
+    ]
+    return lines
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return lines
+
+
+def attgt_summary(result: AttGtResult) -> str:
+    lines = ["Group-time average treatment effects, ATT(g,t) (Callaway & Sant'Anna 2021)"]
+    lines += _settings_lines(result.settings, result.n_units, result.cluster is not None)
+    lines.append(_interval_label(result.inference, result.crit_val))
+    lines.append("")
+    rows = [
+        [f"{g:g}", f"{t:g}", _number(a), _number(s), _number(lo), _number(hi)]
+        for g, t, a, s, lo, hi in zip(
+            result.group,
+            result.time,
+            result.att,
+            result.se,
+            result.ci_lower,
+            result.ci_upper,
+            strict=True,
+        )
+    ]
+    lines += _table(["group", "time", "ATT", "SE", "CI lower", "CI upper"], rows)
+    lines.append("")
+    if result.pretest_df:
+        lines.append(
+            "Pre-test of parallel trends (all pre-treatment ATT(g,t) = 0): "
+            f"chi2({result.pretest_df}) = {result.pretest_stat:.3f}, "
+            f"p = {result.pretest_pvalue:.4f}"
+        )
+    else:
+        lines.append("Pre-test of parallel trends: not available (no usable pre-treatment cells)")
+    return "\n".join(lines)
+
+
+def aggte_summary(result: AggteResult) -> str:
+    lines = [_AGGREGATIONS[result.type] + " (Callaway & Sant'Anna 2021)"]
+    lines += _settings_lines(result.settings, None, result.settings.get("clustered", False))
+    lines.append("")
+    lower, upper = result.overall_ci
+    label = "Average over post-treatment event times" if result.type == "dynamic" else "Overall"
+    level = f"{100 * (1 - result.inference.alp):g}%"
+    lines.append(
+        f"{label}: ATT = {_number(result.overall_att, 0)}, SE = {_number(result.overall_se, 0)}, "
+        f"{level} CI [{_number(lower, 0)}, {_number(upper, 0)}]"
+    )
+    if result.type != "simple":
+        lines.append("")
+        lines.append(_interval_label(result.inference, result.crit_val))
+        key = {"dynamic": "event time", "group": "group", "calendar": "time"}[result.type]
+        rows = [
+            [f"{k:g}", _number(a), _number(s), _number(lo), _number(hi)]
+            for k, a, s, lo, hi in zip(
+                result.keys, result.att, result.se, result.ci_lower, result.ci_upper, strict=True
+            )
+        ]
+        lines += _table([key, "ATT", "SE", "CI lower", "CI upper"], rows)
+    return "\n".join(lines)
+
+
+def _error_bars(att: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> dict:
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": np.nan_to_num(upper - att),
+        "arrayminus": np.nan_to_num(att - lower),
+    }
+
+
+def attgt_figure(result: AttGtResult):
+    from plotly.subplots import make_subplots
+
+    groups = np.unique(result.group)
+    figure = make_subplots(
+        rows=len(groups),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=[f"Cohort first treated in {g:g}" for g in groups],
+        vertical_spacing=min(0.08, 0.3 / max(len(groups), 1)),
+    )
+    for row, group in enumerate(groups, start=1):
+        mine = result.group == group
+        for post, name, color in (
+            (False, "pre-treatment", _PRE_COLOR),
+            (True, "post", _POST_COLOR),
+        ):
+            cells = mine & ((result.time >= group) == post)
+            figure.add_scatter(
+                x=result.time[cells],
+                y=result.att[cells],
+                error_y=_error_bars(
+                    result.att[cells], result.ci_lower[cells], result.ci_upper[cells]
+                ),
+                mode="markers",
+                marker={"color": color, "size": 8},
+                name=name,
+                legendgroup=name,
+                showlegend=row == 1,
+                row=row,
+                col=1,
+            )
+        figure.add_vline(x=group - 0.5, line_dash="dash", line_color="black", row=row, col=1)
+        figure.add_hline(y=0, line_color="lightgray", row=row, col=1)
+    kind = "uniform" if result.inference.cband else "pointwise"
+    figure.update_layout(
+        title=f"ATT(g,t) by cohort with {kind} {100 * (1 - result.inference.alp):g}% intervals "
+        "(dashed line: treatment starts)",
+        height=250 * len(groups) + 120,
+        template="plotly_white",
+    )
+    figure.update_xaxes(title_text=result.settings.get("tname", "period"), row=len(groups), col=1)
+    return figure
+
+
+def aggte_figure(result: AggteResult):
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    kind = "uniform" if result.inference.cband else "pointwise"
+    level = f"{100 * (1 - result.inference.alp):g}%"
+    if result.type == "simple":
+        lower, upper = result.overall_ci
+        figure.add_scatter(
+            x=["overall"],
+            y=[result.overall_att],
+            error_y=_error_bars(
+                np.array([result.overall_att]), np.array([lower]), np.array([upper])
+            ),
+            mode="markers",
+            marker={"color": _POST_COLOR, "size": 10},
+            name="overall ATT",
+        )
+        figure.update_layout(title=f"Overall ATT with {level} interval", template="plotly_white")
+        return figure
+    post = result.keys >= 0 if result.type == "dynamic" else np.ones(len(result.keys), bool)
+    for is_post, name, color in ((False, "pre-treatment", _PRE_COLOR), (True, "post", _POST_COLOR)):
+        shown = post == is_post
+        if not shown.any():
+            continue
+        figure.add_scatter(
+            x=result.keys[shown],
+            y=result.att[shown],
+            error_y=_error_bars(result.att[shown], result.ci_lower[shown], result.ci_upper[shown]),
+            mode="markers+lines" if result.type == "dynamic" else "markers",
+            marker={"color": color, "size": 9},
+            line={"color": color},
+            name=name,
+        )
+    figure.add_hline(y=0, line_color="lightgray")
+    if result.type == "dynamic":
+        _mark_reference(figure, result)
+        x_title = "event time (periods since treatment)"
+    else:
+        figure.add_hline(
+            y=result.overall_att,
+            line_dash="dot",
+            line_color=_POST_COLOR,
+            annotation_text=f"overall {result.overall_att:.3f}",
+        )
+        x_title = "cohort (first treated period)" if result.type == "group" else "period"
+    figure.update_layout(
+        title=f"{_AGGREGATIONS[result.type]}, {kind} {level} intervals",
+        xaxis_title=x_title,
+        yaxis_title="ATT",
+        template="plotly_white",
+    )
+    return figure
+
+
+def _mark_reference(figure, result: AggteResult) -> None:
+    """Treatment onset, and the reference period the event-study estimates are relative to."""
+    anticipation = float(result.settings.get("anticipation", 0))
+    onset = -anticipation - 0.5
+    figure.add_vline(x=onset, line_dash="dash", line_color="black")
+    reference = -1.0 - anticipation
+    if result.settings.get("base_period") == "universal":
+        text = f"reference period e = {reference:g} (estimates are relative to it)"
+    else:
+        text = (
+            f"reference: e = {reference:g} for post-treatment effects; "
+            "each pre-treatment estimate compares a period with the one before"
+        )
+    figure.add_scatter(
+        x=[reference],
+        y=[0.0],
+        mode="markers",
+        marker={"symbol": "diamond-open", "size": 14, "color": "black"},
+        name="reference period",
+        hovertext=[text],
+    )
+    figure.add_annotation(x=reference, y=0, text=text, showarrow=True, arrowhead=2, ay=-40)

@@ -1,0 +1,300 @@
+"""Aggregations of ATT(g,t) into summary effects (Callaway & Sant'Anna 2021, section 3).
+
+`aggte` mirrors R `did` 2.5.0's `aggte`: "simple" (post-treatment cells weighted by cohort
+size), "dynamic" (event study by exposure length e = t - g), "group" (per cohort) and "calendar"
+(per period). Standard errors include the estimation of the cohort-size weights (R's "wif").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipelines.did import _report
+from pipelines.did._inference import standard_error
+from pipelines.did._multiplier import multiplier_bootstrap
+from pipelines.did.attgt import AttGtResult, InferenceSettings
+
+_KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}
+
+
+@dataclass(frozen=True)
+class AggteResult:
+    """An aggregated effect (`overall_att`) and, except for "simple", its components."""
+
+    type: str
+    overall_att: float
+    overall_se: float
+    keys: np.ndarray  # event times, cohorts or periods
+    att: np.ndarray
+    se: np.ndarray
+    crit_val: float
+    overall_influence: np.ndarray
+    influence_function: np.ndarray  # (n_units, len(keys))
+    inference: InferenceSettings
+    settings: dict
+    min_e: float
+    max_e: float
+    balance_e: int | None
+
+    @property
+    def overall_ci(self) -> tuple[float, float]:
+        """Pointwise interval for the overall effect."""
+        z = float(stats.norm.ppf(1 - self.inference.alp / 2))
+        return self.overall_att - z * self.overall_se, self.overall_att + z * self.overall_se
+
+    @property
+    def ci_lower(self) -> np.ndarray:
+        return self.att - self.crit_val * self.se
+
+    @property
+    def ci_upper(self) -> np.ndarray:
+        return self.att + self.crit_val * self.se
+
+    def to_frame(self) -> pd.DataFrame:
+        """Components keyed by event_time, group or time; the overall row for "simple"."""
+        if self.type == "simple":
+            lower, upper = self.overall_ci
+            return pd.DataFrame(
+                {
+                    "att": [self.overall_att],
+                    "se": [self.overall_se],
+                    "ci_lower": [lower],
+                    "ci_upper": [upper],
+                }
+            )
+        return pd.DataFrame(
+            {
+                _KEY_COLUMN[self.type]: self.keys,
+                "att": self.att,
+                "se": self.se,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+            }
+        )
+
+    def summary(self) -> str:
+        """A readable table of the overall effect and its components."""
+        return _report.aggte_summary(self)
+
+    def plot(self):
+        """Plotly figure: an event study for "dynamic", effects by group or period otherwise."""
+        return _report.aggte_figure(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+class _Aggregator:
+    """The pieces every aggregation needs, on R's integer time scale."""
+
+    def __init__(self, result: AttGtResult, inference: InferenceSettings, rng):
+        self.result = result
+        self.inference = inference
+        self.rng = rng
+        self.att = result.att
+        self.influence = result.influence_function
+        # R maps periods and cohorts to their rank in the union of both before comparing them,
+        # so max_e counts positions, not calendar units (they agree for consecutive periods).
+        scale = np.unique(np.concatenate([result.time_periods, result.group]))
+        self.time = np.searchsorted(scale, result.time) + 1
+        self.group = np.searchsorted(scale, result.group) + 1
+        self.scale = scale
+        weights = result.unit_weight
+        self.unit_group = result.unit_group
+        cohorts = np.unique(result.group)
+        self.cohort_share = {g: float(np.mean(weights * (self.unit_group == g))) for g in cohorts}
+        self.pg = np.array([self.cohort_share[g] for g in result.group])
+
+    def se(self, influence: np.ndarray) -> float:
+        if self.inference.bstrap:
+            boot = multiplier_bootstrap(
+                influence, self.result.cluster, self.inference.biters, self.inference.alp, self.rng
+            )
+            return float(boot.se[0])
+        return standard_error(influence, self.result.cluster)
+
+    def weight_influence(self, keepers: np.ndarray) -> np.ndarray:
+        """Influence of estimating the cohort-size weights of the kept cells (n x kept)."""
+        weights = self.result.unit_weight
+        pg = self.pg[keepers]
+        total = pg.sum()
+        cohort = self.result.group[keepers]
+        centered = weights[:, None] * (self.unit_group[:, None] == cohort[None, :]) - pg[None, :]
+        return centered / total - np.outer(centered.sum(axis=1), pg / total**2)
+
+    def combine(self, keepers: np.ndarray, weights: np.ndarray, with_wif: bool) -> np.ndarray:
+        if len(keepers) == 0:
+            raise ValueError("no ATT(g,t) cells fall in this aggregation")
+        combined = self.influence[:, keepers] @ weights
+        if with_wif:
+            combined = combined + self.weight_influence(keepers) @ self.att[keepers]
+        return combined
+
+    def components(self, influence: np.ndarray) -> tuple[np.ndarray, float]:
+        """Standard errors and critical value for a set of component estimates.
+
+        One bootstrap run over all components gives both their standard errors and the
+        uniform critical value (R draws separately per component; the distribution is the same).
+        """
+        se = np.array([standard_error(column, self.result.cluster) for column in influence.T])
+        crit = float(stats.norm.ppf(1 - self.inference.alp / 2))
+        if self.inference.bstrap or self.inference.cband:
+            boot = multiplier_bootstrap(
+                influence, self.result.cluster, self.inference.biters, self.inference.alp, self.rng
+            )
+            if self.inference.bstrap:
+                se = np.where(np.isnan(se), np.nan, boot.se)
+            if self.inference.cband and np.isfinite(boot.crit_val):
+                crit = max(crit, boot.crit_val)
+        return se, crit
+
+
+def aggte(
+    result: AttGtResult,
+    type: str = "group",
+    balance_e: int | None = None,
+    min_e: float | None = None,
+    max_e: float | None = None,
+    bstrap: bool | None = None,
+    cband: bool | None = None,
+    alp: float | None = None,
+    random_state: int | np.random.Generator | None = None,
+) -> AggteResult:
+    """Aggregate ATT(g,t) as R `did::aggte` does.
+
+    `type` is "simple", "group", "dynamic" or "calendar". `min_e`/`max_e` bound the event times
+    (max_e also caps the exposure used by "simple" and "group"); `balance_e` keeps only cohorts
+    observed for at least that many periods after treatment, for a balanced event study.
+    `bstrap`, `cband` and `alp` default to the att_gt result's choices; `random_state` seeds
+    the bootstrap.
+    """
+    if type not in ("simple", "dynamic", "group", "calendar"):
+        raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
+    if np.isnan(result.att).any():
+        missing = [
+            f"({g:g}, {t:g})"
+            for g, t, a in zip(result.group, result.time, result.att, strict=True)
+            if np.isnan(a)
+        ]
+        raise ValueError(f"ATT(g,t) is missing for cells {', '.join(missing)}: cannot aggregate")
+    if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):
+        raise ValueError(f"balance_e must be a non-negative whole number, got {balance_e!r}")
+    base = result.inference
+    inference = InferenceSettings(
+        bstrap=base.bstrap if bstrap is None else bool(bstrap),
+        biters=base.biters,
+        cband=base.cband if cband is None else bool(cband),
+        alp=base.alp if alp is None else float(alp),
+    )
+    if not 0 < inference.alp < 1:
+        raise ValueError(f"alp must be strictly between 0 and 1, got {inference.alp!r}")
+    low = -np.inf if min_e is None else float(min_e)
+    high = np.inf if max_e is None else float(max_e)
+    agg = _Aggregator(result, inference, np.random.default_rng(random_state))
+    builder = {
+        "simple": _simple,
+        "group": _by_group,
+        "dynamic": _dynamic,
+        "calendar": _calendar,
+    }[type]
+    overall, overall_if, keys, att, component_if = builder(agg, low, high, balance_e)
+    if component_if.shape[1]:
+        se, crit = agg.components(component_if)
+    else:
+        se, crit = np.array([]), float(stats.norm.ppf(1 - inference.alp / 2))
+    return AggteResult(
+        type=type,
+        overall_att=float(overall),
+        overall_se=agg.se(overall_if),
+        keys=keys,
+        att=att,
+        se=se,
+        crit_val=crit,
+        overall_influence=overall_if,
+        influence_function=component_if,
+        inference=inference,
+        settings=dict(result.settings),
+        min_e=low,
+        max_e=high,
+        balance_e=balance_e,
+    )
+
+
+def _simple(agg: _Aggregator, low: float, high: float, balance_e):
+    keepers = np.flatnonzero((agg.group <= agg.time) & (agg.time <= agg.group + high))
+    pg = agg.pg[keepers]
+    overall = np.sum(agg.att[keepers] * pg) / pg.sum()
+    overall_if = agg.combine(keepers, pg / pg.sum(), with_wif=True)
+    return overall, overall_if, np.array([]), np.array([]), np.empty((len(overall_if), 0))
+
+
+def _by_group(agg: _Aggregator, low: float, high: float, balance_e):
+    cohorts = np.unique(agg.result.group)
+    ranks = np.unique(agg.group)
+    att_g, if_g = [], []
+    for rank in ranks:
+        cells = np.flatnonzero(
+            (agg.group == rank) & (rank <= agg.time) & (agg.time <= agg.group + high)
+        )
+        att_g.append(np.mean(agg.att[cells]))
+        if_g.append(agg.combine(cells, np.full(len(cells), 1.0 / len(cells)), with_wif=False))
+    att_g = np.array(att_g)
+    if_g = np.column_stack(if_g)
+    shares = np.array([agg.cohort_share[g] for g in cohorts])
+    overall = np.sum(att_g * shares) / shares.sum()
+    # The overall effect's weight influence is over cohorts, so build it on cohort summaries.
+    weights = agg.result.unit_weight
+    centered = weights[:, None] * (agg.unit_group[:, None] == cohorts[None, :]) - shares[None, :]
+    wif = centered / shares.sum() - np.outer(centered.sum(axis=1), shares / shares.sum() ** 2)
+    overall_if = if_g @ (shares / shares.sum()) + wif @ att_g
+    return overall, overall_if, cohorts, att_g, if_g
+
+
+def _dynamic(agg: _Aggregator, low: float, high: float, balance_e):
+    original_t, original_g = agg.result.time, agg.result.group
+    exposure = original_t - original_g
+    include = np.ones(len(exposure), dtype=bool)
+    event_times = np.unique(exposure)
+    if balance_e is not None:
+        last, first = original_t.max(), agg.scale[0]
+        include = last - original_g >= balance_e
+        event_times = np.unique(exposure[include])
+        event_times = event_times[
+            (event_times <= balance_e) & (event_times >= balance_e - last + first)
+        ]
+    event_times = event_times[(event_times >= low) & (event_times <= high)]
+    if len(event_times) == 0:
+        raise ValueError("no event times fall within min_e/max_e/balance_e")
+    att_e, if_e = [], []
+    for e in event_times:
+        cells = np.flatnonzero((exposure == e) & include)
+        pg = agg.pg[cells] / agg.pg[cells].sum()
+        att_e.append(np.sum(agg.att[cells] * pg))
+        if_e.append(agg.combine(cells, pg, with_wif=True))
+    att_e = np.array(att_e)
+    if_e = np.column_stack(if_e)
+    post = event_times >= 0
+    if not post.any():
+        raise ValueError("no post-treatment event times in the window: cannot average them")
+    overall = np.mean(att_e[post])
+    overall_if = if_e[:, post].mean(axis=1)
+    return overall, overall_if, event_times, att_e, if_e
+
+
+def _calendar(agg: _Aggregator, low: float, high: float, balance_e):
+    ranks = np.unique(agg.time)
+    ranks = ranks[ranks >= agg.group.min()]
+    att_t, if_t = [], []
+    for rank in ranks:
+        cells = np.flatnonzero((agg.time == rank) & (agg.group <= agg.time))
+        pg = agg.pg[cells] / agg.pg[cells].sum()
+        att_t.append(np.sum(agg.att[cells] * pg))
+        if_t.append(agg.combine(cells, pg, with_wif=True))
+    att_t = np.array(att_t)
+    if_t = np.column_stack(if_t)
+    overall = np.mean(att_t)
+    return overall, if_t.mean(axis=1), agg.scale[ranks - 1], att_t, if_t

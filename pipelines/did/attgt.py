@@ -1,0 +1,226 @@
+"""Callaway & Sant'Anna (2021) group-time average treatment effects, ATT(g,t).
+
+`att_gt` mirrors R `did` 2.5.0's function of the same name (arguments, defaults for the
+estimation choices, point estimates and analytic standard errors), so results can be checked
+side by side. Aggregations live in `pipelines.did.aggte`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pipelines.did import _report
+from pipelines.did._cells import enumerate_cells
+from pipelines.did._estimate import estimate_cells
+from pipelines.did._formula import parse_covariates
+from pipelines.did._inference import standard_errors, vcov, wald_pretest
+from pipelines.did._multiplier import multiplier_bootstrap
+from pipelines.did._prepare import prepare
+
+_CHOICES = {
+    "control_group": ("nevertreated", "notyettreated"),
+    "est_method": ("dr", "ipw", "reg"),
+    "base_period": ("varying", "universal"),
+}
+
+
+@dataclass(frozen=True)
+class InferenceSettings:
+    """How a result's intervals were built; aggregations inherit these by default."""
+
+    bstrap: bool
+    biters: int
+    cband: bool
+    alp: float
+
+
+@dataclass(frozen=True)
+class AttGtResult:
+    """Group-time ATTs with their influence functions, intervals and the pre-trend test.
+
+    `influence_function` is (n_units x cells), scaled as in R `did`: a cell's variance is
+    mean(IF^2) / n_units (cluster sums replace unit rows when clustered).
+    """
+
+    group: np.ndarray
+    time: np.ndarray
+    att: np.ndarray
+    se: np.ndarray
+    crit_val: float
+    vcov: np.ndarray
+    influence_function: np.ndarray
+    n_units: int
+    pretest_stat: float
+    pretest_df: int
+    pretest_pvalue: float
+    inference: InferenceSettings
+    settings: dict
+    time_periods: np.ndarray
+    unit_group: np.ndarray = field(repr=False)
+    unit_weight: np.ndarray = field(repr=False)
+    cluster: np.ndarray | None = field(repr=False)
+
+    @property
+    def ci_lower(self) -> np.ndarray:
+        return self.att - self.crit_val * self.se
+
+    @property
+    def ci_upper(self) -> np.ndarray:
+        return self.att + self.crit_val * self.se
+
+    @property
+    def n_clusters(self) -> int:
+        return self.n_units if self.cluster is None else int(self.cluster.max()) + 1
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per cell: group, time, att, se, ci_lower, ci_upper."""
+        return pd.DataFrame(
+            {
+                "group": self.group,
+                "time": self.time,
+                "att": self.att,
+                "se": self.se,
+                "ci_lower": self.ci_lower,
+                "ci_upper": self.ci_upper,
+            }
+        )
+
+    def summary(self) -> str:
+        """A readable table of the estimates, the interval type and the pre-test."""
+        return _report.attgt_summary(self)
+
+    def plot(self):
+        """Plotly figure of ATT(g,t) with intervals, one panel per cohort."""
+        return _report.attgt_figure(self)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _check_choice(name: str, value: str) -> None:
+    if value not in _CHOICES[name]:
+        raise ValueError(f"{name} must be one of {_CHOICES[name]}, got {value!r}")
+
+
+def _check_scalars(anticipation: float, alp: float, biters: int) -> None:
+    if not np.isfinite(anticipation) or anticipation < 0:
+        raise ValueError(f"anticipation must be a non-negative number, got {anticipation!r}")
+    if not 0 < alp < 1:
+        raise ValueError(f"alp must be strictly between 0 and 1, got {alp!r}")
+    if int(biters) != biters or biters < 1:
+        raise ValueError(f"biters must be a positive whole number, got {biters!r}")
+
+
+def att_gt(
+    data: pd.DataFrame,
+    yname: str,
+    tname: str,
+    idname: str | None,
+    gname: str,
+    xformla: str | Sequence[str] | None = None,
+    control_group: str = "nevertreated",
+    est_method: str = "dr",
+    anticipation: float = 0,
+    base_period: str = "varying",
+    weightsname: str | None = None,
+    clustervars: str | Sequence[str] | None = None,
+    panel: bool = True,
+    allow_unbalanced_panel: bool = False,
+    bstrap: bool = False,
+    biters: int = 1000,
+    cband: bool = False,
+    alp: float = 0.05,
+    random_state: int | np.random.Generator | None = None,
+) -> AttGtResult:
+    """Estimate every ATT(g,t) of a staggered adoption design (Callaway & Sant'Anna 2021).
+
+    Arguments follow R `did::att_gt`. `gname` is a unit's first treated period (0 or missing
+    for never treated); `xformla` is "~ x1 + x2" or a list of columns; `panel=False` treats rows
+    as repeated cross-sections. Standard errors are analytic (influence-function based,
+    clustered by `clustervars` if given) unless `bstrap=True`, which uses the multiplier
+    bootstrap with `biters` draws; `cband=True` makes the intervals uniform over all cells
+    (always computed by bootstrap). `random_state` seeds the bootstrap.
+
+    Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
+    group changes over time, no never-treated units with control_group="nevertreated", cells
+    without valid comparisons, and singular covariates.
+    """
+    for name, value in (
+        ("control_group", control_group),
+        ("est_method", est_method),
+        ("base_period", base_period),
+    ):
+        _check_choice(name, value)
+    _check_scalars(anticipation, alp, biters)
+    prepared = prepare(
+        data,
+        yname=yname,
+        tname=tname,
+        idname=idname,
+        gname=gname,
+        covariates=parse_covariates(xformla),
+        weightsname=weightsname,
+        clustervars=clustervars,
+        panel=panel,
+        allow_unbalanced_panel=allow_unbalanced_panel,
+        control_group=control_group,
+        anticipation=anticipation,
+    )
+    cells = enumerate_cells(
+        prepared.time_periods,
+        prepared.groups,
+        base_period=base_period,
+        anticipation=anticipation,
+        control_group=control_group,
+    )
+    estimates = estimate_cells(cells, prepared, est_method)
+    covariance = vcov(estimates.influence, prepared.cluster)
+    se = standard_errors(np.diag(covariance))
+
+    crit_val = float(stats.norm.ppf(1 - alp / 2))
+    if bstrap or cband:
+        rng = np.random.default_rng(random_state)
+        boot = multiplier_bootstrap(estimates.influence, prepared.cluster, biters, alp, rng)
+        if bstrap:
+            se = np.where(np.isnan(se), np.nan, boot.se)
+        if cband and np.isfinite(boot.crit_val):
+            crit_val = max(boot.crit_val, crit_val)
+
+    group = np.array([cell.group for cell in cells])
+    time = np.array([cell.time for cell in cells])
+    pre = (group > time) & np.isfinite(se)
+    pretest = wald_pretest(estimates.att, covariance, pre)
+    return AttGtResult(
+        group=group,
+        time=time,
+        att=estimates.att,
+        se=se,
+        crit_val=crit_val,
+        vcov=covariance,
+        influence_function=estimates.influence,
+        n_units=prepared.n,
+        pretest_stat=pretest.statistic if pretest else float("nan"),
+        pretest_df=pretest.df if pretest else 0,
+        pretest_pvalue=pretest.pvalue if pretest else float("nan"),
+        inference=InferenceSettings(bstrap=bstrap, biters=int(biters), cband=cband, alp=alp),
+        settings={
+            "yname": yname,
+            "tname": tname,
+            "control_group": control_group,
+            "est_method": est_method,
+            "anticipation": anticipation,
+            "base_period": base_period,
+            "xformla": xformla,
+            "panel": prepared.panel is not None,
+            "clustered": prepared.cluster is not None,
+        },
+        time_periods=prepared.time_periods,
+        unit_group=prepared.unit_group,
+        unit_weight=prepared.unit_weight,
+        cluster=prepared.cluster,
+    )
