@@ -241,6 +241,7 @@ class ClusteredFit:
     """An OLS fit with its CRV1 covariance, everything the bootstrap needs to redo it."""
 
     ols: OLSFit
+    fixed_effects: FixedEffects  # the dimensions absorbed before the OLS
     cluster_codes: np.ndarray
     n_clusters: int
     dof_k: int
@@ -269,7 +270,7 @@ def crv1(fit: OLSFit, cluster_codes: np.ndarray, fixed_effects: FixedEffects) ->
     n = fit.n_obs
     ssc = n_clusters / (n_clusters - 1) * (n - 1) / (n - dof_k)
     vcov = ssc * fit.bread @ (scores.T @ scores) @ fit.bread
-    return ClusteredFit(fit, cluster_codes, n_clusters, dof_k, ssc, vcov)
+    return ClusteredFit(fit, fixed_effects, cluster_codes, n_clusters, dof_k, ssc, vcov)
 
 
 def t_inference(
