@@ -273,6 +273,29 @@ def crv1(fit: OLSFit, cluster_codes: np.ndarray, fixed_effects: FixedEffects) ->
     return ClusteredFit(fit, fixed_effects, cluster_codes, n_clusters, dof_k, ssc, vcov)
 
 
+def feols(
+    y: np.ndarray,
+    design: np.ndarray,
+    names: Sequence[str],
+    fixed_effects: FixedEffects,
+    cluster_codes: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> ClusteredFit:
+    """`fixest::feols(y ~ design | fixed effects, cluster = clusters)` on arrays.
+
+    Absorbs the fixed effects from the outcome and the design together, checks the rank
+    (naming regressors collinear with the fixed effects or each other), fits weighted OLS and
+    returns it with its CRV1 covariance under fixest's small-sample conventions.
+    """
+    design = np.asarray(design, dtype=float).reshape(len(y), -1)
+    absorbed = absorb(np.column_stack([y, design]), fixed_effects, weights).residual
+    # Each regressor's weighted spread before demeaning: the yardstick for "absorbed by the FE".
+    root_weights = np.ones(len(y)) if weights is None else np.sqrt(weights)
+    reference_scale = np.linalg.norm((design - design.mean(axis=0)) * root_weights[:, None], axis=0)
+    fit = ols(absorbed[:, 0], absorbed[:, 1:], names, weights, reference_scale)
+    return crv1(fit, cluster_codes, fixed_effects)
+
+
 def t_inference(
     estimate: np.ndarray, se: np.ndarray, df: int, alpha: float = 0.05
 ) -> dict[str, np.ndarray]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import ClusteredFit, FixedEffects, absorb, crv1, ols, t_inference
+from pipelines.did._fe import ClusteredFit, FixedEffects, feols, t_inference
 from pipelines.did._formula import parse_covariates
 
 STATIC_TERM = "treat_post"
@@ -179,11 +179,14 @@ def twfe(
     (no anticipation). Static (`dynamic=False`): one coefficient on treated × post.
     Event study (`dynamic=True`): one dummy per event time `tname - gname`, omitting
     `ref_period`; `bin_endpoints=(lo, hi)` lumps event times <= lo into one dummy and >= hi
-    into another. Never-treated units have every dummy at 0. `xformla` adds covariates
-    ("~ x1 + x2" or a list); `clustervars` defaults to `idname` (if given with `idname` and
-    one other variable, as in R `did`, clusters are the other variable); `weightsname` gives
-    regression weights. Rows with a missing outcome, covariate or weight are dropped and
-    counted in `n_dropped_missing`.
+    into another. Never-treated units have every dummy at 0; a cohort first treated after
+    the last period only contributes leads (as `fixest`'s `i(rel, ref)` would).
+
+    `xformla` adds covariates ("~ x1 + x2" or a list); `clustervars` defaults to `idname` (if
+    given with `idname` and one other variable, as in R `did`, clusters are the other
+    variable); `weightsname` gives regression weights. Rows with a missing outcome, covariate
+    or weight are dropped and counted in `n_dropped_missing`. Inference: CRV1 with fixest's
+    small-sample factor, t(G − 1) p-values and `1 − alp` intervals.
 
     Raises ``ValueError`` for missing columns, non-numeric outcome, time, group, covariates
     or weights, a unit whose `gname` changes, repeated unit-period rows, non-positive
@@ -214,17 +217,12 @@ def twfe(
 
     weights = None if weightsname is None else panel[weightsname].to_numpy(dtype=float)
     fixed_effects = FixedEffects.from_frame(panel, [idname, tname])
-    y = panel[yname].to_numpy(dtype=float)
-    absorbed = absorb(np.column_stack([y, design]), fixed_effects, weights).residual
-    # Each regressor's weighted spread before demeaning: the yardstick for "absorbed by the FE".
-    root_weights = np.ones(len(y)) if weights is None else np.sqrt(weights)
-    reference_scale = np.linalg.norm((design - design.mean(axis=0)) * root_weights[:, None], axis=0)
-    fit = ols(absorbed[:, 0], absorbed[:, 1:], names, weights, reference_scale)
     cluster_codes, _ = pd.factorize(panel[cluster_var], sort=True)
-    clustered = crv1(fit, cluster_codes, fixed_effects)
+    y = panel[yname].to_numpy(dtype=float)
+    clustered = feols(y, design, names, fixed_effects, cluster_codes, weights)
 
     return TwfeResult(
-        coef=pd.Series(fit.coef, index=names, name="estimate"),
+        coef=pd.Series(clustered.ols.coef, index=names, name="estimate"),
         vcov=pd.DataFrame(clustered.vcov, index=names, columns=names),
         dynamic=dynamic,
         event_terms=terms,
