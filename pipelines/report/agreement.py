@@ -1,0 +1,293 @@
+"""Do other methods agree: the estimator comparison and, when present, robustness checks."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from pipelines.report.figures import figure_block, subject_color
+from pipelines.report.formatting import fmt_p, fmt_sd, subject_label
+from pipelines.report.inputs import ReportInputs
+from pipelines.report.page import Section
+from pipelines.report.tables import Cell, html_table
+
+# What Works Clearinghouse baseline-equivalence bands, in |Hedges' g|.
+BALANCE_SATISFIED = 0.05
+BALANCE_ADJUSTABLE = 0.25
+
+
+def render(inputs: ReportInputs) -> Section:
+    robustness = inputs.robustness
+    parts = [
+        "<p>The main estimate (Callaway and Sant'Anna) compares each cohort only with schools "
+        "not partnered at the time. Other estimators make different choices; if they give "
+        "similar answers the finding does not hinge on one method. Two-way fixed effects "
+        "(TWFE), the traditional regression, can be biased when schools start in different "
+        "years and effects grow over time, because it partly uses already-partnered schools "
+        "as comparisons.</p>",
+        _comparison_figure(inputs),
+        _comparison_table(inputs),
+    ]
+    if robustness.bacon is not None:
+        parts.append(_bacon(robustness.bacon, inputs.subjects))
+    if robustness.honest is not None:
+        parts.append(_honest(robustness.honest, inputs.subjects))
+    if robustness.randomization is not None:
+        parts.append(_randomization(robustness.randomization, inputs))
+    if robustness.balance is not None:
+        parts.append(_balance(robustness.balance))
+    return Section("methods-agree", "Do other methods agree?", "".join(parts))
+
+
+def balance_rating(g: float) -> str:
+    """The WWC verdict on a baseline difference of ``g`` standard deviations."""
+    if abs(g) <= BALANCE_SATISFIED:
+        return "Equivalent at baseline"
+    if abs(g) <= BALANCE_ADJUSTABLE:
+        return "Needs statistical adjustment (the estimates adjust for it)"
+    return "Not equivalent: comparison fails the WWC standard"
+
+
+def _comparison_figure(inputs: ReportInputs) -> str:
+    comparison = inputs.comparison
+    estimators = list(dict.fromkeys(comparison["estimator"]))
+    position = {name: i for i, name in enumerate(estimators)}
+    n_subjects = len(inputs.subjects)
+    fig = go.Figure()
+    for index, subject in enumerate(inputs.subjects):
+        rows = comparison[comparison["subject"] == subject]
+        offset = (index - (n_subjects - 1) / 2) * 0.18
+        fig.add_trace(
+            go.Scatter(
+                x=rows["att"],
+                y=[position[e] + offset for e in rows["estimator"]],
+                mode="markers",
+                name=subject_label(subject),
+                marker={"size": 9, "color": subject_color(index)},
+                error_x={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows["ci_upper"] - rows["att"],
+                    "arrayminus": rows["att"] - rows["ci_lower"],
+                    "color": subject_color(index),
+                },
+                customdata=rows[["estimator", "ci_lower", "ci_upper"]].to_numpy(),
+                hovertemplate=(
+                    "%{customdata[0]}: %{x:.3f} SD<br>95% CI %{customdata[1]:.3f} to "
+                    "%{customdata[2]:.3f}<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+    fig.add_vline(x=0, line={"color": "#374151", "width": 1})
+    fig.update_layout(
+        title="The overall effect by estimation method (95% confidence intervals)",
+        xaxis_title="Overall effect on mean score (SD)",
+        yaxis_title="Estimator",
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(position.values()),
+            "ticktext": estimators,
+            "autorange": "reversed",
+            "showgrid": False,
+        },
+        height=max(300, 140 + 60 * len(estimators)),
+    )
+    return figure_block(fig, "fig-methods-comparison", _comparison_reading(inputs))
+
+
+def _comparison_reading(inputs: ReportInputs) -> str:
+    sentences = []
+    for subject in inputs.subjects:
+        rows = inputs.comparison[inputs.comparison["subject"] == subject]
+        if rows.empty:
+            continue
+        low, high = rows.loc[rows["att"].idxmin()], rows.loc[rows["att"].idxmax()]
+        sentences.append(
+            f"{subject_label(subject)}: the {len(rows)} methods give {fmt_sd(low['att'])} "
+            f"({low['estimator']}) to {fmt_sd(high['att'])} SD ({high['estimator']})"
+        )
+    return "; ".join(sentences) + "."
+
+
+def _comparison_table(inputs: ReportInputs) -> str:
+    rows = [
+        [
+            Cell(str(r.estimator)),
+            Cell(subject_label(r.subject)),
+            Cell(fmt_sd(r.att), "num"),
+            Cell(fmt_sd(r.se), "num"),
+            Cell(f"{fmt_sd(r.ci_lower)} to {fmt_sd(r.ci_upper)}", "num"),
+        ]
+        for r in inputs.comparison.itertuples(index=False)
+    ]
+    return html_table(
+        ["Estimator", "Subject", "Effect (SD)", "Std. error", "95% CI"],
+        rows,
+        caption="Overall effect by estimator",
+    )
+
+
+def _bacon(bacon: pd.DataFrame, subjects: list[str]) -> str:
+    fig = go.Figure()
+    readings = []
+    for index, subject in enumerate(subjects):
+        rows = bacon[bacon["subject"] == subject]
+        if rows.empty:
+            continue
+        fig.add_trace(
+            go.Bar(
+                x=100.0 * rows["weight"],
+                y=rows["comparison_type"],
+                orientation="h",
+                name=subject_label(subject),
+                marker_color=subject_color(index),
+                customdata=rows["estimate"],
+                hovertemplate=(
+                    "%{y}: %{x:.1f}% of the weight, average estimate %{customdata:.3f} SD"
+                    "<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+        top = rows.loc[rows["weight"].idxmax()]
+        readings.append(
+            f"{subject_label(subject)}: {100 * top['weight']:.0f}% of the weight is on "
+            f"{str(top['comparison_type']).lower()} comparisons (average {fmt_sd(top['estimate'])}"
+            " SD)"
+        )
+    fig.update_layout(
+        title="Where the two-way fixed-effects estimate comes from (Goodman-Bacon)",
+        xaxis_title="Share of the TWFE estimate's weight (%)",
+        yaxis_title="Comparison type",
+        barmode="group",
+    )
+    table_rows = [
+        [
+            Cell(subject_label(r.subject)),
+            Cell(str(r.comparison_type)),
+            Cell(f"{100 * r.weight:.1f}%", "num"),
+            Cell(fmt_sd(r.estimate), "num"),
+        ]
+        for r in bacon.itertuples(index=False)
+    ]
+    return (
+        "<h3>Why two-way fixed effects differs: the Goodman-Bacon decomposition</h3>"
+        "<p>TWFE is a weighted average of simple two-group comparisons. Comparisons that use "
+        "already-partnered schools as the control group can pull it away from the true effect "
+        "when effects grow over time.</p>"
+        + figure_block(fig, "fig-methods-bacon", "; ".join(readings) + ".")
+        + html_table(
+            ["Subject", "Comparison type", "Weight", "Average estimate (SD)"],
+            table_rows,
+            caption="Goodman-Bacon decomposition of the TWFE estimate",
+        )
+    )
+
+
+def breakdown_m(rows: pd.DataFrame) -> float | None:
+    """Smallest M̄ whose robust interval includes zero; None if none of them does."""
+    crossing = rows[(rows["ci_lower"] <= 0) & (rows["ci_upper"] >= 0)]
+    return float(crossing["m"].min()) if not crossing.empty else None
+
+
+def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
+    fig = go.Figure()
+    readings = []
+    for index, subject in enumerate(subjects):
+        rows = honest[honest["subject"] == subject].sort_values("m")
+        if rows.empty:
+            continue
+        offset = (index - (len(subjects) - 1) / 2) * 0.03 * float(rows["m"].max() or 1.0)
+        middle = (rows["ci_lower"] + rows["ci_upper"]) / 2
+        fig.add_trace(
+            go.Scatter(
+                x=rows["m"] + offset,
+                y=middle,
+                mode="markers",
+                marker={"size": 1, "color": subject_color(index)},
+                name=subject_label(subject),
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": rows["ci_upper"] - middle,
+                    "arrayminus": middle - rows["ci_lower"],
+                    "color": subject_color(index),
+                    "thickness": 3,
+                    "width": 6,
+                },
+                customdata=rows[["m", "ci_lower", "ci_upper"]].to_numpy(),
+                hovertemplate=(
+                    "M̄ = %{customdata[0]}: %{customdata[1]:.3f} to %{customdata[2]:.3f} SD"
+                    "<extra>%{fullData.name}</extra>"
+                ),
+            )
+        )
+        readings.append(_honest_words(subject, rows))
+    fig.add_hline(y=0, line={"color": "#374151", "width": 1})
+    fig.update_layout(
+        title="How robust is the effect to a violation of parallel trends? (HonestDiD)",
+        xaxis_title="M̄: largest post-program trend violation, as a multiple of the pre-program one",
+        yaxis_title="Robust 95% CI of the effect (SD)",
+    )
+    return (
+        "<h3>Sensitivity to parallel trends: HonestDiD</h3>"
+        "<p>The estimates assume partnered schools would have kept pace with comparison schools "
+        "without the program. Following Rambachan and Roth (2023), these intervals allow the "
+        "trend after partnering to drift from parallel by up to M̄ times the largest drift seen "
+        "before partnering.</p>" + figure_block(fig, "fig-methods-honest", " ".join(readings))
+    )
+
+
+def _honest_words(subject: str, rows: pd.DataFrame) -> str:
+    name = subject_label(subject)
+    breakdown = breakdown_m(rows)
+    if breakdown is None:
+        return f"{name}: the interval excludes zero for every M̄ shown, up to {rows['m'].max():g}."
+    if breakdown == rows["m"].min():
+        return f"{name}: the interval includes zero even at M̄ = {breakdown:g}."
+    return (
+        f"{name}: the effect stays distinguishable from zero unless the violation after "
+        f"partnering is at least {breakdown:g} times the largest one before it."
+    )
+
+
+def _randomization(randomization: pd.DataFrame, inputs: ReportInputs) -> str:
+    sentences = []
+    for row in randomization.itertuples(index=False):
+        sentences.append(
+            f"<li>{subject_label(row.subject)}: in {int(row.n_permutations):,} reassignments of "
+            "partnering to comparable schools at random, an effect at least as large as the "
+            f"estimate arose with probability p = {fmt_p(row.p_value)}.</li>"
+        )
+    n_treated = int(inputs.overall["n_treated_schools"].max())
+    return (
+        "<h3>Randomization inference</h3>"
+        f"<p>With only {n_treated} partnered schools, standard errors that assume many schools "
+        "can be too small. Randomization inference asks instead how often chance alone, "
+        "pretending other comparable schools had been partnered, produces an effect as large "
+        "as the one found.</p>"
+        f'<ul class="plain">{"".join(sentences)}</ul>'
+    )
+
+
+def _balance(balance: pd.DataFrame) -> str:
+    rows = [
+        [
+            Cell(subject_label(r.subject)),
+            Cell(fmt_sd(r.g), "num"),
+            Cell(balance_rating(r.g)),
+        ]
+        for r in balance.itertuples(index=False)
+    ]
+    return (
+        "<h3>Baseline equivalence</h3>"
+        "<p>The What Works Clearinghouse asks how different the groups were before the program, "
+        f"in SD: up to {BALANCE_SATISFIED} is equivalent, up to {BALANCE_ADJUSTABLE} is "
+        "acceptable with statistical adjustment, more fails the standard. Because partnered "
+        "schools were chosen for low scores, a large gap in levels is expected; the estimates "
+        "compare changes, which is why the pre-trend checks above matter more.</p>"
+        + html_table(
+            ["Subject", "Baseline difference (Hedges' g)", "WWC rating"],
+            rows,
+            caption="Pre-program difference between partnered and comparison schools",
+        )
+    )

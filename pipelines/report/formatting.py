@@ -1,0 +1,83 @@
+"""How numbers and labels read in the report, in one place so every section agrees."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from html import escape
+
+from scipy.stats import norm
+
+MINUS = "\u2212"  # a typographic minus: a hyphen reads as a dash in prose
+
+
+def improvement_index(effect_sd: float) -> float:
+    """WWC improvement index: the percentile-point gain of the average comparison student.
+
+    ``100 * Phi(g) - 50`` for an effect of ``g`` standard deviations. It is monotone, so the
+    index of a confidence bound is the bound of the index.
+    """
+    return 100.0 * float(norm.cdf(effect_sd)) - 50.0
+
+
+def signed(text: str) -> str:
+    """Replace a leading hyphen-minus by a typographic minus."""
+    return MINUS + text[1:] if text.startswith("-") else text
+
+
+def fmt_sd(value: float) -> str:
+    """An effect in SD units: two decimals, three when two would round a nonzero value to 0."""
+    digits = 3 if value != 0 and abs(value) < 0.005 else 2
+    return signed(f"{value:.{digits}f}")
+
+
+def fmt_points(value: float) -> str:
+    """Percentile points: one decimal."""
+    return signed(f"{value:.1f}")
+
+
+def fmt_p(p_value: float) -> str:
+    """A p-value as people quote it."""
+    return (
+        "< 0.001" if p_value < 0.001 else f"{p_value:.3f}" if p_value < 0.01 else f"{p_value:.2f}"
+    )
+
+
+def fmt_count(value: float) -> str:
+    """A whole count with thousands separators."""
+    return f"{round(value):,}"
+
+
+def school_year(spring_year: int) -> str:
+    """Spring year 2012 → ``2011-12``, the way educators name school years."""
+    return f"{spring_year - 1}-{spring_year % 100:02d}"
+
+
+def subject_label(subject: str) -> str:
+    """``reading`` → ``Reading``; ``ela`` and ``math`` keep their usual spelling."""
+    special = {"ela": "ELA", "math": "Math", "mathematics": "Mathematics"}
+    return special.get(subject.lower(), subject.replace("_", " ").capitalize())
+
+
+def cohort_label(cohort: int, n_schools: int | None = None) -> str:
+    """Legend label for a cohort, 0 being the never-partnered comparison schools."""
+    if cohort == 0:
+        return "Comparison schools (never partnered)"
+    schools = f", {n_schools} schools" if n_schools is not None else ""
+    return f"Partnered from {school_year(cohort)}{schools}"
+
+
+def format_run_time(run_time: datetime) -> str:
+    """``2025-01-15 02:30 UTC``: minutes are enough to tell runs apart."""
+    return run_time.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def includes_zero(low: float, high: float) -> bool:
+    return low <= 0.0 <= high
+
+
+def html_text(value: object) -> str:
+    """Escape any value for HTML text or attributes."""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return escape(str(value), quote=True)

@@ -1,0 +1,101 @@
+"""HTML tables, including count tables published under small-cell suppression.
+
+Every count of students that reaches the page goes through :func:`count_table` or
+:func:`count_column`, so suppression cannot be forgotten by a section. Count cells carry the
+class ``n`` so a test can check each one that is published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.privacy.suppression import MIN_CELL_SIZE, suppress_counts
+from pipelines.report.formatting import fmt_count, html_text
+
+SUPPRESSED_MARK = "*"
+SUPPRESSION_NOTE = (
+    f"{SUPPRESSED_MARK} Hidden to protect student privacy: fewer than {MIN_CELL_SIZE} "
+    "students, or hidden so that such a cell cannot be worked out from the totals."
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell: its text (already formatted, not yet escaped) and CSS class."""
+
+    text: str
+    css_class: str = ""
+
+
+def html_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Cell | str]],
+    caption: str,
+    note: str | None = None,
+) -> str:
+    """A captioned table; the first column is the row header."""
+    head = "".join(f'<th scope="col">{html_text(h)}</th>' for h in headers)
+    body = []
+    for row in rows:
+        cells = [c if isinstance(c, Cell) else Cell(c) for c in row]
+        first, rest = cells[0], cells[1:]
+        tds = "".join(_td(c) for c in rest)
+        body.append(f'<tr><th scope="row">{html_text(first.text)}</th>{tds}</tr>')
+    foot = f'<p class="table-note">{html_text(note)}</p>' if note else ""
+    return (
+        f'<div class="table-wrap"><table><caption>{html_text(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}</div>"
+    )
+
+
+def _td(cell: Cell) -> str:
+    css = f' class="{cell.css_class}"' if cell.css_class else ""
+    return f"<td{css}>{html_text(cell.text)}</td>"
+
+
+def count_cells(published: pd.DataFrame) -> list[list[Cell]]:
+    """Cells of a suppressed table: counts, the suppression mark, or blank when missing."""
+    rows = []
+    for _, values in published.iterrows():
+        row = []
+        for value in values:
+            if value is None:
+                row.append(Cell("–", "n missing"))
+            elif value == SUPPRESSED_MARK:
+                row.append(Cell(SUPPRESSED_MARK, "n suppressed"))
+            else:
+                row.append(Cell(fmt_count(value), "n"))
+        rows.append(row)
+    return rows
+
+
+def count_table(
+    counts: pd.DataFrame,
+    caption: str,
+    row_header: str,
+    row_totals: bool = True,
+    column_totals: bool = True,
+) -> str:
+    """A two-way table of student counts with totals, small cells suppressed."""
+    published = suppress_counts(counts, row_totals=row_totals, column_totals=column_totals)
+    shown = published.published(SUPPRESSED_MARK)
+    rows = [
+        [Cell(str(label)), *cells]
+        for label, cells in zip(shown.index, count_cells(shown), strict=True)
+    ]
+    headers = [row_header, *(str(c) for c in shown.columns)]
+    return html_table(headers, rows, caption, note=SUPPRESSION_NOTE)
+
+
+def count_column(counts: pd.Series) -> pd.Series:
+    """One column of student counts suppressed as if its total were published.
+
+    Returns the cells (and the total under the label ``Total``) as :class:`Cell`s, for
+    tables that mix counts with other columns.
+    """
+    published = suppress_counts(counts.to_frame("n"), row_totals=False).published(SUPPRESSED_MARK)
+    cells = [row[0] for row in count_cells(published)]
+    return pd.Series(cells, index=published.index)
