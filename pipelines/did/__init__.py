@@ -8,3 +8,11 @@ from pipelines.did.aggte import AggteResult as AggteResult
 from pipelines.did.aggte import aggte as aggte
 from pipelines.did.attgt import AttGtResult as AttGtResult
 from pipelines.did.attgt import att_gt as att_gt
+from pipelines.did.effect_size import classify_baseline_equivalence as classify_baseline_equivalence
+from pipelines.did.effect_size import hedges_g as hedges_g
+from pipelines.did.effect_size import hedges_g_from_att as hedges_g_from_att
+from pipelines.did.effect_size import improvement_index as improvement_index
+from pipelines.did.twfe import TwfeResult as TwfeResult
+from pipelines.did.twfe import twfe as twfe
+from pipelines.did.wild_bootstrap import WildBootstrapResult as WildBootstrapResult
+from pipelines.did.wild_bootstrap import wild_bootstrap as wild_bootstrap
