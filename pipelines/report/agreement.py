@@ -5,15 +5,23 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.did.effect_size import (
+    EQUIVALENCE_ADJUSTMENT,
+    EQUIVALENCE_SATISFIED,
+    classify_baseline_equivalence,
+)
 from pipelines.report.figures import figure_block, subject_color
 from pipelines.report.formatting import fmt_p, fmt_sd, subject_label
 from pipelines.report.inputs import ReportInputs
 from pipelines.report.page import Section
 from pipelines.report.tables import Cell, html_table
 
-# What Works Clearinghouse baseline-equivalence bands, in |Hedges' g|.
-BALANCE_SATISFIED = 0.05
-BALANCE_ADJUSTABLE = 0.25
+BALANCE_WORDS = {
+    "satisfied": "Equivalent at baseline",
+    "requires adjustment": "Needs statistical adjustment (the estimates adjust for it)",
+    "not satisfied": "Not equivalent: the comparison fails the WWC standard",
+    "unknown": "Not computed",
+}
 
 
 def render(inputs: ReportInputs) -> Section:
@@ -40,12 +48,8 @@ def render(inputs: ReportInputs) -> Section:
 
 
 def balance_rating(g: float) -> str:
-    """The WWC verdict on a baseline difference of ``g`` standard deviations."""
-    if abs(g) <= BALANCE_SATISFIED:
-        return "Equivalent at baseline"
-    if abs(g) <= BALANCE_ADJUSTABLE:
-        return "Needs statistical adjustment (the estimates adjust for it)"
-    return "Not equivalent: comparison fails the WWC standard"
+    """The WWC verdict on a baseline difference of ``g`` standard deviations, in words."""
+    return BALANCE_WORDS[classify_baseline_equivalence(g)]
 
 
 def _comparison_figure(inputs: ReportInputs) -> str:
@@ -281,7 +285,7 @@ def _balance(balance: pd.DataFrame) -> str:
     return (
         "<h3>Baseline equivalence</h3>"
         "<p>The What Works Clearinghouse asks how different the groups were before the program, "
-        f"in SD: up to {BALANCE_SATISFIED} is equivalent, up to {BALANCE_ADJUSTABLE} is "
+        f"in SD: up to {EQUIVALENCE_SATISFIED} is equivalent, up to {EQUIVALENCE_ADJUSTMENT} is "
         "acceptable with statistical adjustment, more fails the standard. Because partnered "
         "schools were chosen for low scores, a large gap in levels is expected; the estimates "
         "compare changes, which is why the pre-trend checks above matter more.</p>"

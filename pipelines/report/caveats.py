@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pipelines.did.effect_size import improvement_index
 from pipelines.privacy.suppression import MIN_CELL_SIZE
 from pipelines.report.figures import untested_years, years_test_changed
-from pipelines.report.formatting import fmt_count, html_text, improvement_index, school_year
+from pipelines.report.formatting import fmt_count, html_text, school_year
 from pipelines.report.inputs import ReportInputs
 from pipelines.report.page import Section, provenance_line
 

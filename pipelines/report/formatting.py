@@ -6,18 +6,7 @@ import math
 from datetime import datetime
 from html import escape
 
-from scipy.stats import norm
-
 MINUS = "\u2212"  # a typographic minus: a hyphen reads as a dash in prose
-
-
-def improvement_index(effect_sd: float) -> float:
-    """WWC improvement index: the percentile-point gain of the average comparison student.
-
-    ``100 * Phi(g) - 50`` for an effect of ``g`` standard deviations. It is monotone, so the
-    index of a confidence bound is the bound of the index.
-    """
-    return 100.0 * float(norm.cdf(effect_sd)) - 50.0
 
 
 def signed(text: str) -> str:

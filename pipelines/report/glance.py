@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
+from pipelines.did.effect_size import SUBSTANTIVELY_IMPORTANT, improvement_index
 from pipelines.report.formatting import (
     fmt_count,
     fmt_points,
     fmt_sd,
     html_text,
-    improvement_index,
     includes_zero,
     subject_label,
 )
 from pipelines.report.inputs import ReportInputs
 from pipelines.report.page import Section
-
-SUBSTANTIVE_SD = 0.25  # What Works Clearinghouse: "substantively important"
 
 
 def headline_sentence(
@@ -45,6 +43,7 @@ def render(inputs: ReportInputs) -> Section:
     cards = "".join(_card(row) for row in inputs.overall.itertuples(index=False))
     n_treated = int(inputs.overall["n_treated_schools"].max())
     n_comparison = int(inputs.overall["n_comparison_schools"].max())
+    substantive_points = improvement_index(SUBSTANTIVELY_IMPORTANT)
     body = (
         '<p class="lead">We compare how students in partnered schools scored with how they would '
         "have scored without the program, estimated from the score trends of "
@@ -54,7 +53,7 @@ def render(inputs: ReportInputs) -> Section:
         "the 50th percentile.</p>"
         f'<div class="cards">{cards}</div>'
         '<p class="note">How big is that? The What Works Clearinghouse calls an effect of '
-        f"{SUBSTANTIVE_SD:.2f} SD (about {fmt_points(improvement_index(SUBSTANTIVE_SD))} "
+        f"{SUBSTANTIVELY_IMPORTANT:.2f} SD (about {fmt_points(substantive_points)} "
         "percentile points) substantively important. Coaching studies find about 0.18 SD in "
         "small trials and much less at scale; a statewide program is more likely to move scores "
         "by 0.02 to 0.10 SD. The 95% confidence interval is the range of effects consistent "
