@@ -15,8 +15,7 @@ import pandas as pd
 import pyfixest as pf
 import pytest
 
-from pipelines.did import twfe as twfe_module
-from pipelines.did.twfe import twfe
+from pipelines.did.twfe import STATIC_TERM, twfe
 from tests.conftest import REFERENCE_DIR
 
 TOL = 1e-8
@@ -218,7 +217,4 @@ def test_summary_and_plot(mpdta):
     assert list(estimates.x) == [-4, -3, -2, 0, 1, 2, 3]
     np.testing.assert_allclose(estimates.y, result.coef[result.event_terms])
     assert list(figure.data[1].x) == [-1] and list(figure.data[1].y) == [0.0]
-    assert (
-        twfe_module.STATIC_TERM
-        in twfe(mpdta, "lemp", "year", "countyreal", "first.treat").summary()
-    )
+    assert STATIC_TERM in twfe(mpdta, "lemp", "year", "countyreal", "first.treat").summary()
