@@ -1,0 +1,1 @@
+"""Helpers that drive the system Chromium for browser tests (no downloaded browsers)."""
