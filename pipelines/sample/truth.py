@@ -1,0 +1,220 @@
+"""The ground truth of a synthetic state, written beside (never inside) the raw folder.
+
+Effects are in student-SD units of the z-score (z within test x subject x grade x year): a
+student's true effect in latent units times ``sd_scale / sd(scores in the cell)``.
+Nothing here names a student: corrupted rows are referenced by file and line.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from pipelines.layouts import NO_TEST_YEARS, SUBJECTS, layout_for_year
+from pipelines.sample.activity import Dose
+from pipelines.sample.config import ModelParameters, ScaleConfig
+from pipelines.sample.messy import Corruption
+from pipelines.sample.outcomes import YearTruth
+from pipelines.sample.program import Program
+from pipelines.sample.schools import State
+
+DIGITS = 6
+
+
+def _round(value: float) -> float | None:
+    return None if not np.isfinite(value) else round(float(value), DIGITS)
+
+
+def _school_key(state: State, school: int) -> dict[str, str]:
+    return {
+        "system_code": str(state.systems.code[state.schools.system[school]]),
+        "school_code": str(state.schools.code[school]),
+    }
+
+
+def _att_rows(program: Program, year_truths: dict[int, YearTruth]) -> list[dict[str, Any]]:
+    """True ATT per cohort, subject and tested year (event time = year - cohort)."""
+    rows = []
+    for cohort in program.cohorts:
+        for year, truth in year_truths.items():
+            for j, subject in enumerate(SUBJECTS):
+                tested = truth.tested[cohort.school, j]
+                if tested.sum() == 0:
+                    continue
+                effect_sum = truth.effect_z_sum[cohort.school, j]
+                with_students = tested > 0
+                school_means = effect_sum[with_students] / tested[with_students]
+                rows.append(
+                    {
+                        "cohort": cohort.year,
+                        "subject": subject,
+                        "year": year,
+                        "event_time": year - cohort.year,
+                        "att": _round(effect_sum.sum() / tested.sum()),
+                        "att_school_mean": _round(school_means.mean()),
+                        "n_schools": int(with_students.sum()),
+                        "n_students": int(tested.sum()),
+                    }
+                )
+    return rows
+
+
+def _att_by_event_time(program: Program, year_truths: dict[int, YearTruth]) -> list[dict[str, Any]]:
+    """Student-weighted ATT by subject and event time, pooling cohorts."""
+    pooled: dict[tuple[str, int], list[float]] = {}
+    for cohort in program.cohorts:
+        for year, truth in year_truths.items():
+            for j, subject in enumerate(SUBJECTS):
+                sums = pooled.setdefault((subject, year - cohort.year), [0.0, 0.0])
+                sums[0] += truth.effect_z_sum[cohort.school, j].sum()
+                sums[1] += truth.tested[cohort.school, j].sum()
+    return [
+        {"subject": subject, "event_time": e, "att": _round(s / n), "n_students": int(n)}
+        for (subject, e), (s, n) in sorted(pooled.items())
+        if n > 0
+    ]
+
+
+def _selection(state: State, program: Program, year_truths: dict[int, YearTruth]) -> dict[str, Any]:
+    """Each cohort's observed mean z and transient shocks by year: the regression to the mean."""
+    rows = []
+    for cohort in program.cohorts:
+        for year, truth in year_truths.items():
+            entry: dict[str, Any] = {"cohort": cohort.year, "year": year}
+            for j, subject in enumerate(SUBJECTS):
+                tested = truth.tested[cohort.school, j].sum()
+                z = truth.z_sum[cohort.school, j].sum() / tested if tested else np.nan
+                entry[f"mean_z_{subject}"] = _round(z)
+            entry["mean_shock"] = _round(truth.shock[cohort.school].mean())
+            rows.append(entry)
+    return {
+        "rule": (
+            "At the end of the spring before a cohort starts, among schools with tested grades "
+            "not yet partnered, rank need = -w_perf * z(observed mean latent score over the "
+            "selection window) + w_pov * z(free/reduced-lunch share) + N(0, noise) and take "
+            "the top schools. Observed means include transient shocks and sampling noise, so "
+            "chosen schools rebound without any program."
+        ),
+        "cohort_means_by_year": rows,
+    }
+
+
+def _dose(state: State, program: Program, dose: Dose) -> dict[str, Any]:
+    model = program.model
+    by_year = [
+        {
+            **_school_key(state, int(school)),
+            "year": int(year),
+            "contacts": int(dose.contacts[i]),
+            "minutes": int(dose.minutes[i]),
+            "minutes_with_teachers": int(dose.minutes_with_teachers[i]),
+            "teachers_reached": int(dose.teachers_reached[i]),
+            "minutes_per_teacher": _round(dose.minutes_per_teacher[i]),
+        }
+        for i, (school, year) in enumerate(zip(dose.school, dose.year, strict=True))
+    ]
+    by_school = []
+    for cohort in program.cohorts:
+        for i, school in enumerate(cohort.school):
+            mine = dose.school == school
+            by_school.append(
+                {
+                    **_school_key(state, int(school)),
+                    "planned_minutes_per_teacher": _round(cohort.intensity[i]),
+                    "mean_minutes_per_teacher": _round(dose.minutes_per_teacher[mine].mean()),
+                    "long_run_effect_latent": _round(cohort.long_run_effect[i]),
+                }
+            )
+    return {
+        "form": (
+            "long_run_effect = effect_by_event_time[-1] + heterogeneity + dose_slope * "
+            "ln(planned_minutes_per_teacher / reference_minutes_per_teacher); the realized "
+            "minutes_per_teacher (total logged minutes / distinct teachers reached in the "
+            "school year) is a noisy measure of the planned dose. Dose is not randomized."
+        ),
+        "dose_slope": model.dose_slope,
+        "reference_minutes_per_teacher": model.reference_minutes_per_teacher,
+        "by_school": by_school,
+        "by_school_year": by_year,
+    }
+
+
+def _partnered(state: State, program: Program) -> list[dict[str, Any]]:
+    rows = []
+    for cohort in program.cohorts:
+        for i, school in enumerate(cohort.school):
+            last = int(cohort.last_year[i])
+            rows.append(
+                {
+                    **_school_key(state, int(school)),
+                    "school_name": str(state.schools.name[school]),
+                    "cohort": cohort.year,
+                    "last_year": last or None,
+                    "partner_id": str(cohort.partner_id[i]),
+                    "heterogeneity_latent": _round(cohort.heterogeneity[i]),
+                    "long_run_effect_latent": _round(cohort.long_run_effect[i]),
+                    "selection_need": _round(cohort.need[i]),
+                }
+            )
+    return rows
+
+
+def build_truth(
+    *,
+    scale: ScaleConfig,
+    params: ModelParameters,
+    seed: int,
+    messy: float,
+    state: State,
+    program: Program,
+    year_truths: dict[int, YearTruth],
+    dose: Dose,
+    corruptions: list[Corruption],
+    rows_written: dict[str, int],
+    files_written: dict[str, int],
+) -> dict[str, Any]:
+    """The truth document (JSON-ready, deterministic order)."""
+    var = params.variance
+    tested_years = [int(y) for y in state.years if layout_for_year(int(y)) is not None]
+    return {
+        "description": (
+            "Ground truth of a synthetic state written by `partner-impact sample`. The "
+            "pipeline never reads this file. Effects are in student-SD units of the z-score "
+            "(z within test x subject x grade x spring year)."
+        ),
+        "generator": {
+            "scale": scale.name,
+            "seed": seed,
+            "messy_rate": messy,
+            "scale_config": asdict(scale),
+            "parameters": asdict(params),
+        },
+        "years": {
+            "rosters": [int(y) for y in state.years],
+            "assessments": {str(y): layout_for_year(y).name for y in tested_years},
+            "no_test": [y for y in NO_TEST_YEARS if state.years[0] <= y <= state.years[-1]],
+        },
+        "variance_components": {
+            "school": var.school,
+            "school_year": var.school_year,
+            "student": var.student,
+            "occasion": var.occasion,
+            "expected_school_icc_one_year": _round(
+                (var.school + var.school_year)
+                / (var.school + var.school_year + var.student + var.occasion)
+            ),
+        },
+        "design_effect_by_event_time": list(params.program.effect_by_event_time),
+        "partnered_schools": _partnered(state, program),
+        "att": _att_rows(program, year_truths),
+        "att_by_event_time": _att_by_event_time(program, year_truths),
+        "dose_response": _dose(state, program, dose),
+        "selection": _selection(state, program, year_truths),
+        "files": files_written,
+        "rows": rows_written,
+        "corruption_counts": dict(sorted(Counter(c.kind for c in corruptions).items())),
+        "corruptions": [c.to_json() for c in corruptions],
+    }
