@@ -37,10 +37,13 @@ def html_table(
     note: str | None = None,
 ) -> str:
     """A captioned table; the first column is the row header."""
-    head = "".join(f'<th scope="col">{html_text(h)}</th>' for h in headers)
+    table = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
+    head = "".join(
+        f'<th scope="col"{_header_class(table, i)}>{html_text(h)}</th>'
+        for i, h in enumerate(headers)
+    )
     body = []
-    for row in rows:
-        cells = [c if isinstance(c, Cell) else Cell(c) for c in row]
+    for cells in table:
         first, rest = cells[0], cells[1:]
         tds = "".join(_td(c) for c in rest)
         body.append(f'<tr><th scope="row">{html_text(first.text)}</th>{tds}</tr>')
@@ -49,6 +52,13 @@ def html_table(
         f'<div class="table-wrap"><table><caption>{html_text(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}</div>"
     )
+
+
+def _header_class(table: list[list[Cell]], column: int) -> str:
+    """Right-align the header of a column whose filled cells are all numbers."""
+    filled = [row[column] for row in table if column < len(row) and row[column].text]
+    numeric = filled and all({"n", "num"} & set(c.css_class.split()) for c in filled)
+    return ' class="num"' if column > 0 and numeric else ""
 
 
 def _td(cell: Cell) -> str:
