@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SEED ?= 2012
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Dagster keeps its instance (run history, logs) in .dagster/ under this folder.
 export DAGSTER_HOME := $(CURDIR)
@@ -33,7 +34,13 @@ demo: $(VENV)/.runtime
 	fi
 	$(BIN)/partner-impact run
 
-test: $(VENV)/.dev
+# The report's browser test drives Debian's Chromium (no browser download is possible here).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+test: $(VENV)/.dev $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 dev: $(VENV)/.runtime
