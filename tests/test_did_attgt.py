@@ -56,13 +56,13 @@ def reference(file: str) -> pd.DataFrame:
 
 @cache
 def fitted(scenario: str):
-    """att_gt for a reference scenario (cached: results are immutable)."""
+    """att_gt for a reference scenario in R-parity mode (cached: results are immutable)."""
     name, arguments = SCENARIOS[scenario]
     with warnings.catch_warnings():
         # anticipation = 1 drops the 2004 cohort (treated by the first period), as R does;
         # test_did_attgt_gaps checks that warning.
         warnings.simplefilter("ignore", UserWarning)
-        return att_gt(dataset(name), **arguments)
+        return att_gt(dataset(name), **arguments, small_sample=False)
 
 
 def assert_cells_match(scenario: str, ref: pd.DataFrame) -> None:
@@ -101,14 +101,16 @@ def test_frame_columns_and_pointwise_intervals():
 
 def test_covariate_list_equals_formula():
     data = dataset("mpdta")
-    as_list = att_gt(data, **{**MPDTA, "est_method": "reg", "xformla": ["lpop"]})
+    as_list = att_gt(
+        data, **{**MPDTA, "est_method": "reg", "xformla": ["lpop"]}, small_sample=False
+    )
     np.testing.assert_array_equal(as_list.att, fitted("mpdta_nev_reg_cov").att)
 
 
 def test_missing_group_means_never_treated():
     data = dataset("mpdta").copy()
     data["first.treat"] = data["first.treat"].replace(0, np.nan)
-    result = att_gt(data, **MPDTA)
+    result = att_gt(data, **MPDTA, small_sample=False)
     np.testing.assert_allclose(result.att, fitted("mpdta_nev_dr").att, rtol=0, atol=1e-14)
     np.testing.assert_allclose(result.se, fitted("mpdta_nev_dr").se, rtol=0, atol=1e-14)
 

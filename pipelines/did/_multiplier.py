@@ -1,9 +1,15 @@
 """Multiplier bootstrap of influence functions with Rademacher weights (Callaway & Sant'Anna 2021).
 
 Each draw multiplies every unit's (or, with clusters, every cluster's summed) influence function
-by an independent +1/-1 and averages. Standard errors are the bootstrap interquartile range over
-that of the standard normal, and the uniform (sup-t) critical value is the 1 - alp quantile of
-the largest absolute standardized draw across estimates; quantiles are R's type 1 as in `did`.
+by an independent +1/-1 and averages. The uniform (sup-t) critical value is the 1 - alp
+quantile of the largest absolute standardized draw across estimates (R's type 1 quantile).
+
+Standard errors are the standard deviation of the draws. R `did` uses the interquartile range
+over that of the normal instead; with Rademacher weights and a small cohort (mpdta's 20 units
+first treated in 2004) the draws are lighter-tailed than normal and that ratio overstates the
+exact bootstrap standard deviation, which equals the analytic SE, by 4-7% however many draws.
+Draws are bounded linear combinations of fixed influence functions, so the robustness the
+interquartile range buys elsewhere is not needed here.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import numpy as np
 
 from pipelines.did._inference import TINY_SE, cluster_sums
 
-_IQR_NORMAL = 1.3489795003921634  # qnorm(.75) - qnorm(.25)
 # Draws are generated in blocks so the sign matrix stays a few tens of megabytes.
 _BLOCK_ENTRIES = 4_000_000
 
@@ -57,10 +62,7 @@ def multiplier_bootstrap(
     se = np.full(draws.shape[1], np.nan)
     crit_val = float("nan")
     if usable.any():
-        ordered = np.sort(draws[:, usable], axis=0)
-        upper = ordered[int(np.ceil(0.75 * biters)) - 1]
-        lower = ordered[int(np.ceil(0.25 * biters)) - 1]
-        sigma = (upper - lower) / _IQR_NORMAL
+        sigma = draws[:, usable].std(axis=0)
         se[usable] = sigma * np.sqrt(n_clusters) / n
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.abs(draws[:, usable] / sigma)

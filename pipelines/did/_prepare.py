@@ -47,6 +47,7 @@ class PreparedData:
     unit_group: np.ndarray  # (n,) cohort per influence-function row, inf = never treated
     unit_weight: np.ndarray  # (n,) sampling weight per row, mean one over all observations
     cluster: np.ndarray | None  # (n,) integer cluster codes, None = clustered by unit only
+    strata: np.ndarray  # (n,) variance strata for small-sample inference: cohort (x period)
     covariate_labels: list[str]
     panel: PanelArrays | None
     rows: RowArrays | None
@@ -223,6 +224,10 @@ def prepare(
             unit_group=frame["_g"].to_numpy(),
             unit_weight=frame["_w"].to_numpy(),
             cluster=cluster_rows,
+            # Cross-section rows of one cohort in one period form a sample of their own.
+            strata=np.unique(
+                pd.factorize(frame["_g"])[0] * len(periods) + period_index, return_inverse=True
+            )[1],
             covariate_labels=labels,
             panel=None,
             rows=RowArrays(
@@ -252,6 +257,7 @@ def prepare(
             unit_group=unit_group,
             unit_weight=unit_weight,
             cluster=cluster_units,
+            strata=pd.factorize(unit_group)[0],
             covariate_labels=labels,
             panel=None,
             rows=RowArrays(
@@ -279,6 +285,7 @@ def prepare(
         unit_group=unit_group,
         unit_weight=w[:, 0].copy(),
         cluster=cluster_units,
+        strata=pd.factorize(unit_group)[0],
         covariate_labels=labels,
         panel=PanelArrays(y=y, w=w_panel, x=x_panel),
         rows=None,

@@ -29,11 +29,26 @@ def _number(value: float, width: int = 9) -> str:
     return f"{'NA':>{width}}" if not np.isfinite(value) else f"{value:>{width}.4f}"
 
 
-def _interval_label(inference, crit_val: float) -> str:
+def _interval_label(inference, crit_val: np.ndarray) -> str:
     level = f"{100 * (1 - inference.alp):g}%"
-    errors = f"bootstrap ({inference.biters} draws)" if inference.bstrap else "analytic"
+    errors = f"multiplier bootstrap ({inference.biters} draws)" if inference.bstrap else "analytic"
     kind = "uniform" if inference.cband else "pointwise"
-    return f"Standard errors: {errors}. Intervals: {kind} {level} (critical value {crit_val:.3f})"
+    finite = crit_val[np.isfinite(crit_val)]
+    spread = (
+        f"{finite.min():.3f}"
+        if len(finite) and np.ptp(finite) < 5e-4
+        else f"{finite.min():.3f} to {finite.max():.3f}"
+        if len(finite)
+        else "NA"
+    )
+    if inference.small_sample:
+        correction = "small-sample corrected (cohort-stratified, Welch t)"
+    else:
+        correction = "large-sample (as R did)"
+    return (
+        f"Standard errors: {errors}, {correction}.\n"
+        f"Intervals: {kind} {level}, critical value {spread}."
+    )
 
 
 def _settings_lines(settings: dict, n_units: int | None, clustered: bool) -> list[str]:

@@ -11,12 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pipelines.did import _report
-from pipelines.did._inference import standard_error
-from pipelines.did._multiplier import multiplier_bootstrap
-from pipelines.did.attgt import AttGtResult, InferenceSettings
+from pipelines.did._intervals import IntervalSettings, build_intervals
+from pipelines.did.attgt import AttGtResult
 
 _KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}
 
@@ -28,13 +26,16 @@ class AggteResult:
     type: str
     overall_att: float
     overall_se: float
+    overall_df: float  # t degrees of freedom of the overall interval (inf = normal)
+    overall_crit_val: float
     keys: np.ndarray  # event times, cohorts or periods
     att: np.ndarray
     se: np.ndarray
-    crit_val: float
+    df: np.ndarray
+    crit_val: np.ndarray
     overall_influence: np.ndarray
     influence_function: np.ndarray  # (n_units, len(keys))
-    inference: InferenceSettings
+    inference: IntervalSettings
     settings: dict
     min_e: float
     max_e: float
@@ -43,8 +44,8 @@ class AggteResult:
     @property
     def overall_ci(self) -> tuple[float, float]:
         """Pointwise interval for the overall effect."""
-        z = float(stats.norm.ppf(1 - self.inference.alp / 2))
-        return self.overall_att - z * self.overall_se, self.overall_att + z * self.overall_se
+        half_width = self.overall_crit_val * self.overall_se
+        return self.overall_att - half_width, self.overall_att + half_width
 
     @property
     def ci_lower(self) -> np.ndarray:
@@ -91,10 +92,8 @@ class AggteResult:
 class _Aggregator:
     """The pieces every aggregation needs, on R's integer time scale."""
 
-    def __init__(self, result: AttGtResult, inference: InferenceSettings, rng):
+    def __init__(self, result: AttGtResult):
         self.result = result
-        self.inference = inference
-        self.rng = rng
         self.att = result.att
         self.influence = result.influence_function
         # R maps periods and cohorts to their rank in the union of both before comparing them,
@@ -108,14 +107,6 @@ class _Aggregator:
         cohorts = np.unique(result.group)
         self.cohort_share = {g: float(np.mean(weights * (self.unit_group == g))) for g in cohorts}
         self.pg = np.array([self.cohort_share[g] for g in result.group])
-
-    def se(self, influence: np.ndarray) -> float:
-        if self.inference.bstrap:
-            boot = multiplier_bootstrap(
-                influence, self.result.cluster, self.inference.biters, self.inference.alp, self.rng
-            )
-            return float(boot.se[0])
-        return standard_error(influence, self.result.cluster)
 
     def weight_influence(self, keepers: np.ndarray) -> np.ndarray:
         """Influence of estimating the cohort-size weights of the kept cells (n x kept)."""
@@ -134,24 +125,6 @@ class _Aggregator:
             combined = combined + self.weight_influence(keepers) @ self.att[keepers]
         return combined
 
-    def components(self, influence: np.ndarray) -> tuple[np.ndarray, float]:
-        """Standard errors and critical value for a set of component estimates.
-
-        One bootstrap run over all components gives both their standard errors and the
-        uniform critical value (R draws separately per component; the distribution is the same).
-        """
-        se = np.array([standard_error(column, self.result.cluster) for column in influence.T])
-        crit = float(stats.norm.ppf(1 - self.inference.alp / 2))
-        if self.inference.bstrap or self.inference.cband:
-            boot = multiplier_bootstrap(
-                influence, self.result.cluster, self.inference.biters, self.inference.alp, self.rng
-            )
-            if self.inference.bstrap:
-                se = np.where(np.isnan(se), np.nan, boot.se)
-            if self.inference.cband and np.isfinite(boot.crit_val):
-                crit = max(crit, boot.crit_val)
-        return se, crit
-
 
 def aggte(
     result: AttGtResult,
@@ -163,14 +136,16 @@ def aggte(
     cband: bool | None = None,
     alp: float | None = None,
     random_state: int | np.random.Generator | None = None,
+    small_sample: bool | None = None,
 ) -> AggteResult:
     """Aggregate ATT(g,t) as R `did::aggte` does.
 
     `type` is "simple", "group", "dynamic" or "calendar". `min_e`/`max_e` bound the event times
     (max_e also caps the exposure used by "simple" and "group"); `balance_e` keeps only cohorts
     observed for at least that many periods after treatment, for a balanced event study.
-    `bstrap`, `cband` and `alp` default to the att_gt result's choices; `random_state` seeds
-    the bootstrap.
+    `bstrap`, `cband`, `alp` and `small_sample` default to the att_gt result's choices;
+    `random_state` seeds the bootstrap. Uniform bands (`cband`) cover the components (event
+    times, groups or periods); the overall effect's interval is pointwise.
     """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
@@ -184,39 +159,57 @@ def aggte(
     if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):
         raise ValueError(f"balance_e must be a non-negative whole number, got {balance_e!r}")
     base = result.inference
-    inference = InferenceSettings(
+    settings = IntervalSettings(
+        small_sample=base.small_sample if small_sample is None else bool(small_sample),
         bstrap=base.bstrap if bstrap is None else bool(bstrap),
         biters=base.biters,
         cband=base.cband if cband is None else bool(cband),
         alp=base.alp if alp is None else float(alp),
     )
-    if not 0 < inference.alp < 1:
-        raise ValueError(f"alp must be strictly between 0 and 1, got {inference.alp!r}")
+    if not 0 < settings.alp < 1:
+        raise ValueError(f"alp must be strictly between 0 and 1, got {settings.alp!r}")
     low = -np.inf if min_e is None else float(min_e)
     high = np.inf if max_e is None else float(max_e)
-    agg = _Aggregator(result, inference, np.random.default_rng(random_state))
     builder = {
         "simple": _simple,
         "group": _by_group,
         "dynamic": _dynamic,
         "calendar": _calendar,
     }[type]
-    overall, overall_if, keys, att, component_if = builder(agg, low, high, balance_e)
+    overall, overall_if, keys, att, component_if = builder(
+        _Aggregator(result), low, high, balance_e
+    )
+    rng = np.random.default_rng(random_state)
+
+    def intervals(influence: np.ndarray, uniform: bool):
+        return build_intervals(
+            influence,
+            cluster=result.cluster,
+            strata=result.strata,
+            settings=settings,
+            rng=rng,
+            uniform=uniform,
+        )
+
+    whole = intervals(overall_if, uniform=False)
     if component_if.shape[1]:
-        se, crit = agg.components(component_if)
+        parts = intervals(component_if, uniform=True)
     else:
-        se, crit = np.array([]), float(stats.norm.ppf(1 - inference.alp / 2))
+        parts = intervals(np.empty((len(overall_if), 0)), uniform=False)
     return AggteResult(
         type=type,
         overall_att=float(overall),
-        overall_se=agg.se(overall_if),
+        overall_se=float(whole.se[0]),
+        overall_df=float(whole.df[0]),
+        overall_crit_val=float(whole.crit_val[0]),
         keys=keys,
         att=att,
-        se=se,
-        crit_val=crit,
+        se=parts.se,
+        df=parts.df,
+        crit_val=parts.crit_val,
         overall_influence=overall_if,
         influence_function=component_if,
-        inference=inference,
+        inference=settings,
         settings=dict(result.settings),
         min_e=low,
         max_e=high,

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pipelines.did import _report
 from pipelines.did._cells import enumerate_cells
 from pipelines.did._estimate import estimate_cells
 from pipelines.did._formula import parse_covariates
 from pipelines.did._inference import standard_errors, vcov, wald_pretest
-from pipelines.did._multiplier import multiplier_bootstrap
+from pipelines.did._intervals import IntervalSettings, build_intervals
 from pipelines.did._prepare import prepare
 
 _CHOICES = {
@@ -30,40 +29,34 @@ _CHOICES = {
 
 
 @dataclass(frozen=True)
-class InferenceSettings:
-    """How a result's intervals were built; aggregations inherit these by default."""
-
-    bstrap: bool
-    biters: int
-    cband: bool
-    alp: float
-
-
-@dataclass(frozen=True)
 class AttGtResult:
     """Group-time ATTs with their influence functions, intervals and the pre-trend test.
 
-    `influence_function` is (n_units x cells), scaled as in R `did`: a cell's variance is
-    mean(IF^2) / n_units (cluster sums replace unit rows when clustered).
+    `influence_function` is (n_units x cells), scaled as in R `did`: a cell's large-sample
+    variance is mean(IF^2) / n_units (cluster sums replace unit rows when clustered), and `vcov`
+    is that covariance matrix. Intervals are att +/- crit_val * se, cell by cell; `df` holds the
+    t degrees of freedom of the small-sample intervals (inf for normal ones).
     """
 
     group: np.ndarray
     time: np.ndarray
     att: np.ndarray
     se: np.ndarray
-    crit_val: float
+    df: np.ndarray
+    crit_val: np.ndarray
     vcov: np.ndarray
     influence_function: np.ndarray
     n_units: int
     pretest_stat: float
     pretest_df: int
     pretest_pvalue: float
-    inference: InferenceSettings
+    inference: IntervalSettings
     settings: dict
     time_periods: np.ndarray
     unit_group: np.ndarray = field(repr=False)
     unit_weight: np.ndarray = field(repr=False)
     cluster: np.ndarray | None = field(repr=False)
+    strata: np.ndarray = field(repr=False)
 
     @property
     def ci_lower(self) -> np.ndarray:
@@ -136,6 +129,7 @@ def att_gt(
     cband: bool = False,
     alp: float = 0.05,
     random_state: int | np.random.Generator | None = None,
+    small_sample: bool = True,
 ) -> AttGtResult:
     """Estimate every ATT(g,t) of a staggered adoption design (Callaway & Sant'Anna 2021).
 
@@ -145,6 +139,12 @@ def att_gt(
     clustered by `clustervars` if given) unless `bstrap=True`, which uses the multiplier
     bootstrap with `biters` draws; `cband=True` makes the intervals uniform over all cells
     (always computed by bootstrap). `random_state` seeds the bootstrap.
+
+    `small_sample=True` (the default, and the one addition to R's interface) corrects the
+    standard errors for the number of units in each cohort and uses Student t critical values
+    (Welch-Satterthwaite degrees of freedom): with few treated units R's normal intervals
+    under-cover. `small_sample=False` reproduces R `did` exactly. The pre-test is R's Wald
+    test either way.
 
     Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
     group changes over time, no never-treated units with control_group="nevertreated", cells
@@ -180,34 +180,40 @@ def att_gt(
     )
     estimates = estimate_cells(cells, prepared, est_method)
     covariance = vcov(estimates.influence, prepared.cluster)
-    se = standard_errors(np.diag(covariance))
-
-    crit_val = float(stats.norm.ppf(1 - alp / 2))
-    if bstrap or cband:
-        rng = np.random.default_rng(random_state)
-        boot = multiplier_bootstrap(estimates.influence, prepared.cluster, biters, alp, rng)
-        if bstrap:
-            se = np.where(np.isnan(se), np.nan, boot.se)
-        if cband and np.isfinite(boot.crit_val):
-            crit_val = max(boot.crit_val, crit_val)
+    settings = IntervalSettings(
+        small_sample=bool(small_sample),
+        bstrap=bool(bstrap),
+        biters=int(biters),
+        cband=bool(cband),
+        alp=float(alp),
+    )
+    intervals = build_intervals(
+        estimates.influence,
+        cluster=prepared.cluster,
+        strata=prepared.strata,
+        settings=settings,
+        rng=np.random.default_rng(random_state),
+        uniform=True,
+    )
 
     group = np.array([cell.group for cell in cells])
     time = np.array([cell.time for cell in cells])
-    pre = (group > time) & np.isfinite(se)
+    pre = (group > time) & np.isfinite(standard_errors(np.diag(covariance)))
     pretest = wald_pretest(estimates.att, covariance, pre)
     return AttGtResult(
         group=group,
         time=time,
         att=estimates.att,
-        se=se,
-        crit_val=crit_val,
+        se=intervals.se,
+        df=intervals.df,
+        crit_val=intervals.crit_val,
         vcov=covariance,
         influence_function=estimates.influence,
         n_units=prepared.n,
         pretest_stat=pretest.statistic if pretest else float("nan"),
         pretest_df=pretest.df if pretest else 0,
         pretest_pvalue=pretest.pvalue if pretest else float("nan"),
-        inference=InferenceSettings(bstrap=bstrap, biters=int(biters), cband=cband, alp=alp),
+        inference=settings,
         settings={
             "yname": yname,
             "tname": tname,
@@ -223,4 +229,5 @@ def att_gt(
         unit_group=prepared.unit_group,
         unit_weight=prepared.unit_weight,
         cluster=prepared.cluster,
+        strata=prepared.strata,
     )

@@ -1,0 +1,61 @@
+"""Standard errors, degrees of freedom and critical values for a set of estimates.
+
+One place decides how intervals are built, for ATT(g,t) cells and their aggregations alike:
+- analytic standard errors (R's, or the small-sample version, see `_inference`);
+- with `bstrap`, multiplier-bootstrap standard errors, rescaled by the same small-sample factor;
+- pointwise critical values from Student t (normal without the small-sample correction);
+- with `cband`, uniform bands: the pointwise critical values times the bootstrap sup-t
+  inflation (sup-t quantile over the normal one), which is R's band without the correction.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats
+
+from pipelines.did._inference import pointwise_critical_values, standard_errors, uncertainty
+from pipelines.did._multiplier import multiplier_bootstrap
+
+
+class IntervalSettings(NamedTuple):
+    """How a result's intervals are built; aggregations inherit these by default."""
+
+    small_sample: bool
+    bstrap: bool
+    biters: int
+    cband: bool
+    alp: float
+
+
+class Intervals(NamedTuple):
+    se: np.ndarray
+    df: np.ndarray
+    crit_val: np.ndarray
+
+
+def build_intervals(
+    influence: np.ndarray,
+    *,
+    cluster: np.ndarray | None,
+    strata: np.ndarray,
+    settings: IntervalSettings,
+    rng: np.random.Generator | None,
+    uniform: bool,
+) -> Intervals:
+    """Intervals for the columns of an influence function (uniform only if `uniform`)."""
+    matrix = influence[:, None] if influence.ndim == 1 else influence
+    se, df = uncertainty(matrix, cluster, strata, settings.small_sample)
+    crit = pointwise_critical_values(df, settings.alp)
+    use_band = uniform and settings.cband
+    if settings.bstrap or use_band:
+        boot = multiplier_bootstrap(matrix, cluster, settings.biters, settings.alp, rng)
+        if settings.bstrap:
+            large_sample = uncertainty(matrix, cluster, strata, small_sample=False).se
+            se = np.where(np.isnan(se), np.nan, boot.se * se / large_sample)
+            se = standard_errors(se**2)
+        if use_band and np.isfinite(boot.crit_val):
+            inflation = max(boot.crit_val / stats.norm.ppf(1 - settings.alp / 2), 1.0)
+            crit = crit * inflation
+    return Intervals(se, df, crit)
