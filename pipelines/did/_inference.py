@@ -46,9 +46,10 @@ def cluster_sums(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarra
     n_clusters = int(cluster.max()) + 1
     if influence.ndim == 1:
         return np.bincount(cluster, influence, minlength=n_clusters)
-    return np.column_stack(
-        [np.bincount(cluster, column, minlength=n_clusters) for column in influence.T]
-    )
+    sums = np.empty((n_clusters, influence.shape[1]))
+    for index, column in enumerate(influence.T):
+        sums[:, index] = np.bincount(cluster, column, minlength=n_clusters)
+    return sums
 
 
 def vcov(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:

@@ -192,10 +192,7 @@ def aggte(
         )
 
     whole = intervals(overall_if, uniform=False)
-    if component_if.shape[1]:
-        parts = intervals(component_if, uniform=True)
-    else:
-        parts = intervals(np.empty((len(overall_if), 0)), uniform=False)
+    parts = intervals(component_if, uniform=True)
     return AggteResult(
         type=type,
         overall_att=float(overall),
