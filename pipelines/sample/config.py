@@ -41,7 +41,7 @@ class SchoolMix:
     high_share: float = 0.22
     middle_share: float = 0.23
     k8_share: float = 0.05
-    elementary_grade_size_mean: float = 52.0
+    elementary_grade_size_mean: float = 48.0
     """Mean students per grade in an elementary or K-8 school, before clipping."""
     elementary_grade_size_shape: float = 2.2
     """Gamma shape of students per grade: small means a long right tail."""
@@ -60,10 +60,10 @@ class SchoolMix:
 class VarianceModel:
     """Latent score = school + school-year shock + student + occasion noise (+ effect)."""
 
-    school: float = 0.170
+    school: float = 0.190
     school_year: float = 0.015
     student: float = 0.600
-    occasion: float = 0.215
+    occasion: float = 0.195
     poverty_share_of_school: float = 0.36
     """Share of the persistent school variance explained by poverty (corr about -0.6)."""
     subject_correlation_school: float = 0.85

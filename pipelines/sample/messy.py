@@ -3,7 +3,8 @@
 Each file gets ``round(RATE * data rows)`` corrupted rows, one corruption per row, each recorded
 as a :class:`Corruption` with its physical line (header = line 1) and what the ingest is expected
 to do: ``reject`` the affected records, ``repair`` the value and load the row, or
-``drop_duplicate`` (an exact copy of the line before it). Values of student-id and personal
+``drop_duplicate`` (an exact copy of the line before it). A ``windows_1252_text`` line is written
+wholly in Windows-1252 (the rest of the file is UTF-8). Values of student-id and personal
 columns and free-text notes are never copied into the record (``redacted``).
 """
 
@@ -275,8 +276,12 @@ class _Corrupter:
             new = _cp1252_text(values[column])
         else:
             raise ValueError(f"unknown corruption kind {kind}")
-        stored = cp1252_placeholder(new) if kind == WINDOWS_1252_TEXT else new
-        self.edits.setdefault(column, {})[row] = stored
+        if kind == WINDOWS_1252_TEXT:
+            self.encode_row_as_cp1252(row)
+            new_cell = cp1252_placeholder(new)
+        else:
+            new_cell = new
+        self.edits.setdefault(column, {})[row] = new_cell
         if targets.subject_column:
             labels = dict(targets.subject_labels)
             subject = labels.get(values[targets.subject_column])
@@ -288,6 +293,16 @@ class _Corrupter:
             "new": None if redacted else new,
             "redacted": redacted,
         }
+
+    def encode_row_as_cp1252(self, row: int) -> None:
+        """Write every non-ASCII cell of ``row`` in Windows-1252, as a tool that re-saved the
+        line would, so the line decodes consistently as Windows-1252."""
+        for name, array in zip(self.table.columns, self.table.arrays, strict=True):
+            if array.null_count == len(array):
+                continue
+            value = array[row].as_py()
+            if value and not value.isascii():
+                self.edits.setdefault(name, {})[row] = cp1252_placeholder(value)
 
     def apply_edits(self) -> list[pa.Array]:
         arrays = list(self.table.arrays)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from pipelines.layouts import GRADES, SUBJECTS, AssessmentLayout
 from pipelines.sample.assessment_files import NOT_TESTED, SubjectResults, YearResults
@@ -31,6 +30,11 @@ from pipelines.sample.students import EPOCH, Students
 PARTICIPATION = 0.98
 """Share of enrolled students with a score in each subject (absences, exemptions)."""
 SUBJECT_DAY_OFFSET = (0, 1, 2)
+
+
+def _percentile_rank(latent: np.ndarray) -> np.ndarray:
+    """National percentile rank 1-99 (logistic approximation of the normal CDF, within 1 point)."""
+    return np.clip(np.rint(100 / (1 + np.exp(-1.702 * latent))), 1, 99).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class OutcomeModel:
             subjects[subject] = SubjectResults(
                 score=score,
                 level=level,
-                percentile=np.clip(np.rint(100 * ndtr(latent[:, j])), 1, 99).astype(np.int64),
+                percentile=_percentile_rank(latent[:, j]),
                 test_day=test_days + SUBJECT_DAY_OFFSET[j],
             )
         extra = {}
@@ -161,8 +165,8 @@ class OutcomeModel:
 
     def _test_days(self, students: Students, year: int, rng: np.random.Generator) -> np.ndarray:
         """Each school's first testing day (a Monday to Wednesday in mid April to early May)."""
-        april_first = (np.datetime64(f"{year}-04-06") - EPOCH).astype(np.int64)
-        monday = april_first - (april_first + 1) % 7  # 1990-01-01 was a Monday
+        april_sixth = (np.datetime64(f"{year}-04-06") - EPOCH).astype(np.int64)
+        monday = april_sixth + (-april_sixth) % 7  # the first Monday from April 6 (epoch: Monday)
         weeks = rng.integers(0, 4, self._state.schools.n)
         weekday = rng.integers(0, 3, self._state.schools.n)
         school_day = monday + 7 * weeks + weekday
@@ -187,7 +191,7 @@ class OutcomeModel:
             extra[name] = SubjectResults(
                 score=score,
                 level=level,
-                percentile=np.clip(np.rint(100 * ndtr(latent)), 1, 99).astype(np.int64),
+                percentile=_percentile_rank(latent),
                 test_day=reading.test_day + offset,
             )
         return extra
