@@ -1,0 +1,130 @@
+"""Raw files on disk: which ones exist, their fingerprint and encoding, a UTF-8 copy if needed.
+
+One streaming pass per file computes everything the ledger and the reader need (SHA-256, size,
+encoding, blank lines), so even a multi-gigabyte export is read once before DuckDB parses it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+SOURCES: tuple[str, ...] = ("rosters", "program", "activity", "assessments")
+"""The raw folders, in the order they are ingested (later ones are checked against rosters)."""
+
+_CHUNK = 4 * 1024 * 1024
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF8 = "utf-8"
+UTF8_BOM = "utf-8-sig"
+WINDOWS_1252 = "windows-1252"
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What one pass over a raw file learned."""
+
+    path: Path
+    sha256: str
+    size: int
+    encoding: str
+    """``utf-8``, ``utf-8-sig`` (with a byte-order mark), ``windows-1252`` or ``utf-16``."""
+    blank_lines: tuple[int, ...]
+    """Physical line numbers of empty lines, which the CSV reader skips but still counts."""
+
+
+def discover(source_dir: Path) -> list[Path]:
+    """Every regular file under ``source_dir`` (recursively), hidden files excluded, sorted."""
+    if not source_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in source_dir.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(source_dir).parts)
+    )
+
+
+def _blank_line_numbers(path: Path) -> tuple[int, ...]:
+    with path.open("rb") as handle:
+        return tuple(
+            number for number, line in enumerate(handle, start=1) if not line.strip(b"\r\n")
+        )
+
+
+def scan(path: Path) -> FileFacts:
+    """Hash the file, measure it and recognize its encoding in one streaming pass.
+
+    A file that is not valid UTF-8 is taken as Windows-1252, what spreadsheet exports on
+    Windows write; a file mixing both is handled the same way, line by line (see
+    :func:`write_utf8_copy`).
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(UTF8)()
+    size = 0
+    valid_utf8 = True
+    has_blank_line = False
+    previous_tail = b""
+    with path.open("rb") as handle:
+        first = True
+        while chunk := handle.read(_CHUNK):
+            if first:
+                if chunk.startswith(_UTF16_BOMS):
+                    return FileFacts(path, "", 0, "utf-16", ())
+                first = False
+            digest.update(chunk)
+            size += len(chunk)
+            window = previous_tail + chunk
+            if b"\n\n" in window or b"\n\r\n" in window:
+                has_blank_line = True
+            previous_tail = chunk[-2:]
+            # ASCII chunks need no decoding unless a multi-byte sequence is pending.
+            if valid_utf8 and (not chunk.isascii() or decoder.getstate()[0]):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    valid_utf8 = False
+        if valid_utf8:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid_utf8 = False
+    with path.open("rb") as handle:
+        starts_with_bom = handle.read(3) == _UTF8_BOM
+    encoding = (UTF8_BOM if starts_with_bom else UTF8) if valid_utf8 else WINDOWS_1252
+    blanks = _blank_line_numbers(path) if has_blank_line else ()
+    return FileFacts(path, digest.hexdigest(), size, encoding, blanks)
+
+
+def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes UTF-8 rejected as Windows-1252 (Latin-1 for its 5 unused bytes)."""
+    text = []
+    for byte in error.object[error.start : error.end]:
+        try:
+            text.append(bytes([byte]).decode("cp1252"))
+        except UnicodeDecodeError:
+            text.append(chr(byte))
+    return "".join(text), error.end
+
+
+codecs.register_error("partner_impact_cp1252", _windows_1252_fallback)
+
+
+def decode_text(data: bytes) -> str:
+    """Text of raw bytes: UTF-8 where valid, Windows-1252 for the bytes that are not."""
+    return data.decode(UTF8, errors="partner_impact_cp1252")
+
+
+def write_utf8_copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` re-encoded as UTF-8, streaming, line endings untouched.
+
+    Each undecodable byte is read as Windows-1252, so a file that is Windows-1252 throughout and
+    a UTF-8 file with a few Windows-1252 names both come out right.
+    """
+    decoder = codecs.getincrementaldecoder(UTF8)(errors="partner_impact_cp1252")
+    with source.open("rb") as reader, target.open("wb") as writer:
+        while chunk := reader.read(_CHUNK):
+            writer.write(decoder.decode(chunk).encode(UTF8))
+        writer.write(decoder.decode(b"", final=True).encode(UTF8))

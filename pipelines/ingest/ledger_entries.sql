@@ -1,0 +1,4 @@
+-- What the ledger knows about the files of one source.
+SELECT path, sha256, status, roster_version
+FROM ingest_ledger
+WHERE source = $source;

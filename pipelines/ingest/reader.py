@@ -1,0 +1,166 @@
+"""Read raw CSV files into DuckDB: their header, their records with line numbers, bad lines.
+
+DuckDB's CSV reader parses every cell as text (``all_varchar``) with the columns named from the
+header (never sniffed), and keeps the lines it cannot split (wrong number of fields, broken
+quoting) in a rejects table instead of failing. Files with the same header are read together in
+one scan (a batch), which matters when a folder holds hundreds of monthly files. Nothing is
+converted here: typing and validation happen in SQL afterwards, where every failure becomes a row
+of ``rejects``.
+
+Line numbers follow DuckDB's convention: the header is line 1 and each record counts one line
+(a value holding a line break does not add one); blank lines are skipped but counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.ingest.files import FileFacts, decode_text
+from pipelines.warehouse import fetch_all, read_sql, run_script
+
+PACKAGE = "pipelines.ingest"
+
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+"""Delimiters tried, in order; the first one that splits the header into a known layout wins."""
+
+_HEADER_BYTES = 1024 * 1024
+
+# DuckDB's error types for lines it cannot split, and the reason recorded for them.
+_STRUCTURAL_REASONS = {
+    "MISSING COLUMNS": "wrong number of fields",
+    "TOO MANY COLUMNS": "wrong number of fields",
+    "UNQUOTED VALUE": "malformed quoting",
+    "LINE SIZE OVER MAXIMUM": "line too long",
+    "INVALID ENCODING": "invalid encoding",
+    "INVALID UNICODE": "invalid encoding",
+}
+
+
+class FileRejectedError(Exception):
+    """A problem that stops one file (recorded in the ledger), never the run.
+
+    Messages name the problem; they never quote data values.
+    """
+
+
+@dataclass(frozen=True)
+class Header:
+    """The header record of a file, as split by ``delimiter``."""
+
+    names: tuple[str, ...]
+    delimiter: str
+
+
+def header_candidates(path: Path) -> list[Header]:
+    """The file's first record split by each delimiter in :data:`DELIMITERS`.
+
+    Raises :class:`FileRejectedError` for an empty file.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(_HEADER_BYTES)
+    text = decode_text(head).lstrip("\ufeff")
+    if not text.strip():
+        raise FileRejectedError("the file is empty: no header line")
+    candidates = []
+    for delimiter in DELIMITERS:
+        record = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        candidates.append(Header(tuple(name.strip() for name in record), delimiter))
+    return candidates
+
+
+def column_identifiers(names: Sequence[str]) -> list[str]:
+    """Names DuckDB can hold for the header's columns: unique, non-empty, in file order."""
+    identifiers: list[str] = []
+    seen: set[str] = set()
+    for position, name in enumerate(names, start=1):
+        candidate = name or f"column_{position}"
+        base, suffix = candidate, 2
+        while candidate.casefold() in seen:
+            candidate, suffix = f"{base}_{suffix}", suffix + 1
+        seen.add(candidate.casefold())
+        identifiers.append(candidate)
+    return identifiers
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a DuckDB identifier, whatever characters it holds."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class BatchFile:
+    """One file of a batch: its ledger path, its facts, and the UTF-8 file DuckDB parses."""
+
+    path: str
+    facts: FileFacts
+    csv_path: Path
+
+
+def read_batch(
+    conn: duckdb.DuckDBPyConnection,
+    files: Sequence[BatchFile],
+    header: Header,
+    projections: Sequence[str],
+) -> None:
+    """Parse ``files`` (same header) into the temp relation ``file_rows`` and ``file_bad``.
+
+    ``file_rows`` has ``path``, ``line`` then one column per entry of ``projections`` (SQL
+    expressions over the header's columns, e.g. ``nullif(trim("SSID"), '') AS student_id``).
+    ``file_bad`` has ``path``, ``line``, ``column_name``, ``reason``, ``detail`` for the lines
+    DuckDB could not split (their text is never kept).
+    """
+    identifiers = column_identifiers(header.names)
+    columns = {name: "VARCHAR" for name in identifiers}
+    run_script(
+        conn,
+        read_sql(PACKAGE, "batch_files.sql"),
+        {
+            "csv_paths": [str(item.csv_path) for item in files],
+            "paths": [item.path for item in files],
+        },
+    )
+    run_script(conn, "DROP TABLE IF EXISTS file_reject_errors; DROP TABLE IF EXISTS file_scans;")
+    select_list = ",\n    ".join(projections)
+    # Row order survives the scan (preserve_insertion_order), files in the order given, so
+    # row_number() is the record's position in the batch; batch_files.sql turns it into lines.
+    conn.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE file_scan AS
+        SELECT row_number() OVER () AS position, filename AS csv_path,
+            {select_list}
+        FROM read_csv(
+            $csv_paths, columns = $columns, header = true, auto_detect = false,
+            delim = $delimiter, quote = '"', escape = '"', strict_mode = true,
+            filename = true, store_rejects = true, rejects_table = 'file_reject_errors',
+            rejects_scan = 'file_scans', max_line_size = 16777216
+        )
+        """,
+        {
+            "csv_paths": [str(item.csv_path) for item in files],
+            "columns": columns,
+            "delimiter": header.delimiter,
+        },
+    ).fetchall()
+    blank_paths = [item.path for item in files for _ in item.facts.blank_lines]
+    blank_lines = [line for item in files for line in item.facts.blank_lines]
+    run_script(
+        conn,
+        read_sql(PACKAGE, "locate_lines.sql"),
+        {
+            "blank_paths": blank_paths,
+            "blank_lines": blank_lines,
+            "structural_types": list(_STRUCTURAL_REASONS),
+            "structural_reasons": list(_STRUCTURAL_REASONS.values()),
+        },
+    )
+    gaps = fetch_all(conn, "SELECT count(*) FROM file_gaps")[0][0]
+    # The join that shifts line numbers past skipped lines costs seconds on big files: only
+    # pay it when a line was skipped.
+    numbering = "number_lines.sql" if gaps else "number_lines_no_gaps.sql"
+    run_script(conn, read_sql(PACKAGE, numbering))
