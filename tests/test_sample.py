@@ -361,6 +361,39 @@ def test_true_effects_are_zero_before_and_grow_with_exposure(clean):
     assert all(s["mean_minutes_per_teacher"] > 0 for s in dose["by_school"])
 
 
+def test_truth_att_plus_selection_bias_is_exactly_the_did_in_the_files(clean):
+    """A school-level DiD against never-partnered schools (base year cohort - 1) computed from
+    the files equals the truth's ATT (school mean) plus its no-effect DiD (selection bias)."""
+    truth = truth_of(clean)
+    cohort_of = {
+        (p["system_code"], p["school_code"]): p["cohort"] for p in truth["partnered_schools"]
+    }
+    frames = []
+    for year in (2012, 2013, 2014, 2015):
+        path = next((clean / "assessments").glob(f"*_{year}.csv"))
+        _, scores = read_scores(path)
+        scores["z"] = z_within_cells(scores)
+        means = scores.groupby(["system", "school", "subject"])["z"].mean().rename(year)
+        frames.append(means)
+    panel = pd.concat(frames, axis=1)
+    cohort = pd.Series(
+        [cohort_of.get((system, school), 0) for system, school, _ in panel.index], index=panel.index
+    )
+    att = {(r["cohort"], r["subject"], r["year"]): r["att_school_mean"] for r in truth["att"]}
+    bias = {
+        (r["cohort"], r["subject"], r["year"]): r["bias"]
+        for r in truth["selection"]["no_effect_did"]
+    }
+    for subject in ("ela", "math"):
+        for year in (2013, 2014, 2015):
+            change = (panel[year] - panel[2012])[panel.index.get_level_values("subject") == subject]
+            groups = cohort[change.index]
+            did = change[groups == 2013].mean() - change[groups == 0].mean()
+            assert did == pytest.approx(
+                att[(2013, subject, year)] + bias[(2013, subject, year)], abs=2e-6
+            )
+
+
 # --- --messy ---------------------------------------------------------------------------------
 
 

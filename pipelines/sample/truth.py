@@ -78,6 +78,43 @@ def _att_by_event_time(program: Program, year_truths: dict[int, YearTruth]) -> l
     ]
 
 
+def _untreated_school_means(truth: YearTruth) -> np.ndarray:
+    """Each school's mean z without the true effect (school, subject); NaN when untested."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (truth.z_sum - truth.effect_z_sum) / truth.tested
+
+
+def _no_effect_did(program: Program, year_truths: dict[int, YearTruth]) -> list[dict[str, Any]]:
+    """What a school-level DiD (cohort vs never-partnered schools, unweighted school means, base
+    year cohort - 1) would estimate from untreated outcomes: the selection bias of this sample."""
+    chosen = program.chosen
+    rows = []
+    for cohort in program.cohorts:
+        base_year = cohort.year - 1
+        if base_year not in year_truths:
+            continue
+        base = _untreated_school_means(year_truths[base_year])
+        never = np.ones(len(base), dtype=bool)
+        never[chosen] = False
+        for year, truth in year_truths.items():
+            change = _untreated_school_means(truth) - base
+            for j, subject in enumerate(SUBJECTS):
+                treated = change[cohort.school, j]
+                control = change[never, j]
+                if np.isnan(treated).all() or np.isnan(control).all():
+                    continue
+                rows.append(
+                    {
+                        "cohort": cohort.year,
+                        "subject": subject,
+                        "year": year,
+                        "event_time": year - cohort.year,
+                        "bias": _round(np.nanmean(treated) - np.nanmean(control)),
+                    }
+                )
+    return rows
+
+
 def _selection(state: State, program: Program, year_truths: dict[int, YearTruth]) -> dict[str, Any]:
     """Each cohort's observed mean z and transient shocks by year: the regression to the mean."""
     rows = []
@@ -91,6 +128,7 @@ def _selection(state: State, program: Program, year_truths: dict[int, YearTruth]
             entry["mean_shock"] = _round(truth.shock[cohort.school].mean())
             rows.append(entry)
     return {
+        "no_effect_did": _no_effect_did(program, year_truths),
         "rule": (
             "At the end of the spring before a cohort starts, among schools with tested grades "
             "not yet partnered, rank need = -w_perf * z(observed mean latent score over the "
