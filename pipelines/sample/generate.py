@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines.layouts import layout_for_year
+from pipelines.layouts import ASSESSMENT_LAYOUTS, layout_for_year
 from pipelines.sample.activity import generate_activity
 from pipelines.sample.assessment_files import assessment_table
 from pipelines.sample.config import DEFAULT_PARAMETERS, SCALES, ModelParameters
@@ -37,7 +37,7 @@ SOURCES = ("rosters", "assessments", "activity", "program")
 TRUTH_FILE_NAME = "sample_truth.json"
 _OWN_FILE_PATTERNS = (
     "rosters/ccd_schools_*.csv",
-    "assessments/*_student_results_*.csv",
+    *(f"assessments/{layout.name}_student_results_*.csv" for layout in ASSESSMENT_LAYOUTS),
     "activity/partnering_log_*.csv",
     "program/partnered_schools.csv",
 )
@@ -199,10 +199,11 @@ def generate_sample(
         tested_counts = np.bincount(students.school, minlength=state.schools.n)
         roster = roster_table(state, year, tested_counts, totals_for, cep, params, seed)
         writer.write(f"rosters/ccd_schools_{year}.csv", roster, ROSTER_TARGETS)
+        note = layout.test if layout else "no state test"
         if year + 1 in cohort_sizes:
             _select_cohort(program, state, year + 1, cohort_sizes[year + 1], observed)
-        test_note = layout.test if layout else "no state test"
-        _progress(on_terminal, f"  {year}: {len(students):,} students in grades 3-8 ({test_note})")
+            note += f"; {cohort_sizes[year + 1]} schools chosen for the {year + 1} cohort"
+        _progress(on_terminal, f"  {year}: {len(students):,} students in grades 3-8 ({note})")
 
     writer.write("program/partnered_schools.csv", program_table(state, program), None)
     monthly, dose = generate_activity(state, program, teachers, seed)
