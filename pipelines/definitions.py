@@ -5,9 +5,7 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from pipelines.ingest.assets import INGEST_ASSETS
-from pipelines.ingest.checks import ingest_checks
-from pipelines.ingest.files import SOURCES
-from pipelines.marts.assets import MART_ASSETS, MART_CHECKS, published_marts
+from pipelines.marts.assets import MART_ASSETS, published_marts
 from pipelines.warehouse import WarehouseResource
 
 EVERYTHING_JOB = "materialize_everything"
@@ -19,7 +17,6 @@ everything_job = define_asset_job(EVERYTHING_JOB, selection=AssetSelection.all()
 # every run executes in-process.
 defs = Definitions(
     assets=[*INGEST_ASSETS, *MART_ASSETS, published_marts],
-    asset_checks=[*(check for source in SOURCES for check in ingest_checks(source)), *MART_CHECKS],
     jobs=[everything_job],
     resources={"warehouse": WarehouseResource()},
     executor=in_process_executor,

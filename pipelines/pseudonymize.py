@@ -52,6 +52,11 @@ class PseudonymKey:
         digest = hmac.new(self.secret, raw_id.encode("utf-8"), hashlib.sha256)
         return digest.hexdigest()[:PSEUDONYM_HEX_DIGITS]
 
+    def fingerprint(self) -> str:
+        """A public fingerprint of the key (the pseudonym of a fixed text): says whether two
+        runs used the same key, and nothing about the key."""
+        return self.pseudonymize("partner-impact key fingerprint")
+
     def padded_blocks(self) -> dict[str, bytes]:
         """The key xor-ed with HMAC's inner and outer pads, as the SQL function uses them."""
         key = self.secret

@@ -1,22 +1,18 @@
-"""Asset checks of the ingest layer, and the helper every check of the pipeline uses.
+"""Asset checks as SQL queries, and the checks of the ingest layer.
 
-Each check is a SQL query (in ``checks/``) returning ``failures`` and up to five ``examples``;
-examples name files, codes and pseudonyms, never raw ids.
+Each check is a query (in ``checks/`` next to the layer's code) returning ``failures`` and up to
+five ``examples``; examples name files, codes and pseudonyms, never raw ids. Checks run inside
+the asset that owns them, on its warehouse connection, right after it materializes: a blocking
+check that fails stops everything downstream (so nothing unaccounted is ever published).
 """
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
-from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetChecksDefinition,
-    AssetCheckSeverity,
-    AssetKey,
-    asset_check,
-)
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
-from pipelines.warehouse import WarehouseResource, fetch_all, read_sql
+from pipelines.warehouse import fetch_all, read_sql
 
 PACKAGE = "pipelines.ingest"
 
@@ -26,7 +22,7 @@ UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "activity": ("log_id",),
     "assessments": ("student_key", "subject", "school_year"),
 }
-"""The key of each staging table: the asset check fails if any key repeats (across files)."""
+"""The key of each staging table: the check fails if any key repeats (across files too)."""
 
 RECORD_TABLES: dict[str, str] = {
     "rosters": "stg_rosters",
@@ -44,94 +40,103 @@ ROSTER_YEAR_OF: dict[str, str] = {
 """Which roster year a staged row's school must appear in."""
 
 
-def check_sql(name: str, **fragments: str) -> str:
-    """The check query ``checks/<name>.sql`` with its ``{placeholders}`` (code constants) filled."""
-    sql = read_sql(PACKAGE, f"checks/{name}.sql")
+def fill(sql: str, fragments: Mapping[str, str]) -> str:
+    """``sql`` with its ``{placeholders}`` replaced (by code constants, never by input)."""
     for placeholder, value in fragments.items():
         sql = sql.replace("{" + placeholder + "}", value)
     return sql
 
 
-def query_check(
-    conn: duckdb.DuckDBPyConnection,
-    sql: str,
-    parameters: Mapping[str, object] | None = None,
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR,
-) -> AssetCheckResult:
-    """Run a check query (``failures``, ``examples``) and turn it into a check result."""
-    failures, examples = fetch_all(conn, sql, parameters)[0]
-    return AssetCheckResult(
-        passed=failures == 0,
-        severity=severity,
-        metadata={"failures": int(failures), "examples": "\n".join(examples or [])},
-    )
+@dataclass(frozen=True)
+class QueryCheck:
+    """One asset check: a query over the warehouse that counts failures."""
 
+    asset: str
+    name: str
+    package: str
+    sql_file: str
+    description: str
+    blocking: bool = False
+    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
+    fragments: Mapping[str, str] = field(default_factory=dict)
+    parameters: Mapping[str, object] = field(default_factory=dict)
 
-def ingest_checks(source: str) -> list[AssetChecksDefinition]:
-    """The checks of ``stg_<source>``: reconciliation, unique keys, roster codes, failed files."""
-    asset_key = AssetKey(f"stg_{source}")
-    staging_table = f"stg_{source}"
-
-    @asset_check(
-        asset=asset_key,
-        name="rows_reconcile",
-        blocking=True,
-        description="Each file's rows read = rows loaded + rows rejected, and nothing else is "
-        "staged (blocking: marts are not built from unaccounted rows).",
-    )
-    def rows_reconcile(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            sql = check_sql("reconciliation", staging_table=RECORD_TABLES[source])
-            return query_check(conn, sql, {"source": source})
-
-    @asset_check(
-        asset=asset_key,
-        name="unique_keys",
-        blocking=True,
-        description=f"No two staged rows share the key ({', '.join(UNIQUE_KEYS[source])}), "
-        "including across files.",
-    )
-    def unique_keys(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            sql = check_sql("unique_keys", table=staging_table, keys=", ".join(UNIQUE_KEYS[source]))
-            return query_check(conn, sql)
-
-    @asset_check(
-        asset=asset_key,
-        name="no_failed_files",
-        description="Every file could be read (a failed file stops alone; see the ledger).",
-    )
-    def no_failed_files(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            return query_check(
-                conn, check_sql("failed_files"), {"source": source}, AssetCheckSeverity.WARN
-            )
-
-    checks = [rows_reconcile, unique_keys, no_failed_files]
-    if source in ROSTER_YEAR_OF:
-
-        @asset_check(
-            asset=asset_key,
-            name="schools_in_roster",
-            blocking=True,
-            description="Every staged school code is in that year's roster.",
+    def spec(self) -> AssetCheckSpec:
+        return AssetCheckSpec(
+            self.name,
+            asset=AssetKey(self.asset),
+            blocking=self.blocking,
+            description=self.description,
         )
-        def schools_in_roster(
-            context: AssetCheckExecutionContext, warehouse: WarehouseResource
-        ) -> AssetCheckResult:
-            with warehouse.get_connection() as conn:
-                sql = check_sql(
-                    "schools_in_roster",
-                    table=staging_table,
-                    year_expression=ROSTER_YEAR_OF[source],
-                )
-                return query_check(conn, sql)
 
-        checks.append(schools_in_roster)
+    def result(
+        self, passed: bool, failures: int, examples: str, *, reused: bool = False
+    ) -> AssetCheckResult:
+        """The check's result; ``reused`` when it comes from a run over the same data."""
+        return AssetCheckResult(
+            asset_key=AssetKey(self.asset),
+            check_name=self.name,
+            passed=passed,
+            severity=self.severity,
+            metadata={"failures": int(failures), "examples": examples or "", "reused": reused},
+        )
+
+    def evaluate(self, conn: duckdb.DuckDBPyConnection) -> AssetCheckResult:
+        """Run the check's query now."""
+        sql = fill(read_sql(self.package, f"checks/{self.sql_file}.sql"), self.fragments)
+        failures, examples = fetch_all(conn, sql, self.parameters or None)[0]
+        return self.result(failures == 0, failures, "\n".join(examples or []))
+
+
+def unique_keys_check(asset: str, table: str, keys: tuple[str, ...]) -> QueryCheck:
+    """Blocking check that no two rows of ``table`` share ``keys``."""
+    return QueryCheck(
+        asset,
+        "unique_keys",
+        PACKAGE,
+        "unique_keys",
+        f"One row per ({', '.join(keys)}), across files too.",
+        blocking=True,
+        fragments={"table": table, "keys": ", ".join(keys)},
+    )
+
+
+def ingest_checks(source: str) -> list[QueryCheck]:
+    """The checks of ``stg_<source>``: reconciliation, unique keys, roster codes, failed files."""
+    asset = f"stg_{source}"
+    checks = [
+        QueryCheck(
+            asset,
+            "rows_reconcile",
+            PACKAGE,
+            "reconciliation",
+            "Each file's rows read = rows loaded + rows rejected, and nothing else is staged "
+            "(blocking: marts are never built from unaccounted rows).",
+            blocking=True,
+            fragments={"staging_table": RECORD_TABLES[source]},
+            parameters={"source": source},
+        ),
+        unique_keys_check(asset, asset, UNIQUE_KEYS[source]),
+        QueryCheck(
+            asset,
+            "no_failed_files",
+            PACKAGE,
+            "failed_files",
+            "Every file could be read (a failed file stops alone; the ledger says why).",
+            severity=AssetCheckSeverity.WARN,
+            parameters={"source": source},
+        ),
+    ]
+    if source in ROSTER_YEAR_OF:
+        checks.append(
+            QueryCheck(
+                asset,
+                "schools_in_roster",
+                PACKAGE,
+                "schools_in_roster",
+                "Every staged school code is in that year's roster.",
+                blocking=True,
+                fragments={"table": asset, "year_expression": ROSTER_YEAR_OF[source]},
+            )
+        )
     return checks

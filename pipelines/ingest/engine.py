@@ -10,6 +10,7 @@ problem; the other files still load.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tempfile
 import time
@@ -210,7 +211,7 @@ def _record(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     results: Sequence[FileResult],
-    roster_version: str | None,
+    context_version: str | None,
 ) -> None:
     run_script(
         conn,
@@ -228,7 +229,7 @@ def _record(
             "rows_rejected": [r.rows_rejected for r in results],
             "statuses": [r.status for r in results],
             "error_messages": [r.error for r in results],
-            "roster_version": roster_version,
+            "context_version": context_version,
             "ingested_at": datetime.now(UTC).replace(tzinfo=None),
             "seconds": [r.seconds for r in results],
         },
@@ -239,12 +240,12 @@ def _replace_in_ledger(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     results: Sequence[FileResult],
-    roster_version: str | None,
+    context_version: str | None,
 ) -> None:
     """Forget what the files left earlier and record these results, in one transaction."""
     conn.begin()
     run_script(conn, read_sql(PACKAGE, "forget_files.sql"), {"paths": [r.path for r in results]})
-    _record(conn, source, results, roster_version)
+    _record(conn, source, results, context_version)
     conn.commit()
 
 
@@ -252,7 +253,7 @@ def _load_batch(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     batch: list[_Pending],
-    roster_version: str | None,
+    context_version: str | None,
     scratch_dir: Path,
 ) -> list[FileResult]:
     started = time.perf_counter()
@@ -295,7 +296,7 @@ def _load_batch(
             )
             for item in batch
         ]
-        _record(conn, source, results, roster_version)
+        _record(conn, source, results, context_version)
         conn.commit()
         return results
     except BaseException:
@@ -311,19 +312,19 @@ def _ingest_batch(
     conn: duckdb.DuckDBPyConnection,
     source: str,
     batch: list[_Pending],
-    roster_version: str | None,
+    context_version: str | None,
     scratch_dir: Path,
 ) -> list[FileResult]:
     """Load a batch; if it fails, load its files one by one so that only bad ones fail."""
     started = time.perf_counter()
     try:
-        return _load_batch(conn, source, batch, roster_version, scratch_dir)
+        return _load_batch(conn, source, batch, context_version, scratch_dir)
     except (OSError, duckdb.Error) as error:
         if len(batch) > 1:
             return [
                 result
                 for item in batch
-                for result in _ingest_batch(conn, source, [item], roster_version, scratch_dir)
+                for result in _ingest_batch(conn, source, [item], context_version, scratch_dir)
             ]
         item = batch[0]
         result = FileResult(
@@ -335,7 +336,7 @@ def _ingest_batch(
             facts=item.facts,
             delimiter=item.header.delimiter,
         )
-        _replace_in_ledger(conn, source, [result], roster_version)
+        _replace_in_ledger(conn, source, [result], context_version)
         return [result]
 
 
@@ -345,12 +346,15 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def ingest_source(
-    conn: duckdb.DuckDBPyConnection, source: str, raw_dir: Path, log: Log
+    conn: duckdb.DuckDBPyConnection, source: str, raw_dir: Path, log: Log, rules_version: str
 ) -> SourceSummary:
     """Bring the warehouse up to date with every file under ``raw_dir / source``.
 
     ``conn`` must have the ``pseudonym()`` SQL function installed. Rosters must be ingested
-    before the other sources, whose school codes are checked against them.
+    before the other sources, whose school codes are checked against them. A file is skipped
+    when the ledger holds it loaded with the same content and the same context: the same
+    ``rules_version`` (ingest code and pseudonymization key) and, for files checked against
+    rosters, the same rosters.
     """
     started = time.perf_counter()
     ensure_schema(conn)
@@ -361,10 +365,11 @@ def ingest_source(
             conn, read_sql(PACKAGE, "ledger_entries.sql"), {"source": source}
         )
     }
-    roster_version = None
+    context_version = rules_version
     if source != "rosters":
         run_script(conn, read_sql(PACKAGE, "roster_schools.sql"))
-        roster_version = fetch_all(conn, read_sql(PACKAGE, "roster_version.sql"))[0][0]
+        rosters = fetch_all(conn, read_sql(PACKAGE, "roster_version.sql"))[0][0]
+        context_version = hashlib.sha256(f"{rules_version}\0{rosters}".encode()).hexdigest()
     files = discover(raw_dir / source)
     pending: list[_Pending] = []
     failed: list[FileResult] = []
@@ -374,7 +379,7 @@ def ingest_source(
         try:
             facts = scan(path)
             known = previous.get(relative)
-            if known is not None and known == (facts.sha256, "loaded", roster_version):
+            if known is not None and known == (facts.sha256, "loaded", context_version):
                 summary.files.append(FileResult(relative, "skipped"))
                 continue
             pending.append(_prepare(source, facts, relative))
@@ -384,10 +389,10 @@ def ingest_source(
             message = f"unreadable: {sanitize_message(str(error))}"
             failed.append(FileResult(relative, "failed", error=message, facts=facts))
     if failed:
-        _replace_in_ledger(conn, source, failed, roster_version)
+        _replace_in_ledger(conn, source, failed, context_version)
     with tempfile.TemporaryDirectory(prefix=".ingest-", dir=raw_dir.parent) as scratch:
         for batch in _batches(pending):
-            summary.files.extend(_ingest_batch(conn, source, batch, roster_version, Path(scratch)))
+            summary.files.extend(_ingest_batch(conn, source, batch, context_version, Path(scratch)))
     summary.files.extend(failed)
     present = {path.relative_to(raw_dir).as_posix() for path in files}
     removed = [

@@ -1,4 +1,4 @@
 -- What the ledger knows about the files of one source.
-SELECT path, sha256, status, roster_version
+SELECT path, sha256, status, context_version
 FROM ingest_ledger
 WHERE source = $source;

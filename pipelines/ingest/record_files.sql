@@ -2,7 +2,7 @@
 -- parameter is a list with one entry per file, in the same order.
 INSERT INTO ingest_ledger (
     path, source, sha256, bytes, encoding, delimiter, layout, rows_read, rows_loaded,
-    rows_rejected, status, error_message, roster_version, ingested_at, seconds
+    rows_rejected, status, error_message, context_version, ingested_at, seconds
 )
 SELECT
     unnest($paths::VARCHAR[]),
@@ -17,6 +17,6 @@ SELECT
     unnest($rows_rejected::BIGINT[]),
     unnest($statuses::VARCHAR[]),
     unnest($error_messages::VARCHAR[]),
-    $roster_version,
+    $context_version,
     $ingested_at,
     unnest($seconds::DOUBLE[]);

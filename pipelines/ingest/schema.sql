@@ -16,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ingest_ledger (
     rows_rejected BIGINT NOT NULL,
     status VARCHAR NOT NULL,          -- loaded | failed | removed
     error_message VARCHAR,            -- why a failed file stopped (never quotes data values)
-    roster_version VARCHAR,           -- rosters the file's school codes were checked against
+    context_version VARCHAR,          -- what the file was validated against: rules, key, rosters
     ingested_at TIMESTAMP NOT NULL,
     seconds DOUBLE NOT NULL
 );

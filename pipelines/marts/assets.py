@@ -1,28 +1,30 @@
 """Dagster assets of the marts layer: mart tables in the warehouse, then their publication.
 
-Mart assets rebuild ``marts.<name>`` in the warehouse; ``published_marts`` writes them all as
-Parquet into ``data/marts/`` plus ``analyst.duckdb``. Blocking checks on the marts run before the
-publication, so a mart that fails one is never published and the previous files stay.
+Mart assets rebuild ``marts.<name>`` in the warehouse and run its checks; ``published_marts``
+writes them all as Parquet into ``data/marts/`` plus ``analyst.duckdb``. Blocking checks run
+inside the mart assets, before the publication, so a mart that fails one is never published and
+the previous files stay. A mart whose inputs and code are unchanged since it was built is kept
+as is (with its checks' outcomes from then), which keeps a no-change nightly run short.
 """
 
 import time
 
 from dagster import (
-    AssetCheckExecutionContext,
-    AssetCheckResult,
-    AssetChecksDefinition,
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
     MaterializeResult,
     asset,
-    asset_check,
 )
 
-from pipelines.ingest.checks import UNIQUE_KEYS, check_sql, query_check
-from pipelines.marts.build import CONFIDENTIAL_MARTS, MARTS, build_mart
-from pipelines.warehouse import WarehouseResource, read_sql
+from pipelines.ingest.checks import UNIQUE_KEYS, QueryCheck, unique_keys_check
+from pipelines.ingest.files import SOURCES
+from pipelines.marts.build import CONFIDENTIAL_MARTS, MARTS
+from pipelines.warehouse import WarehouseResource
+
+PACKAGE = "pipelines.marts"
+CODE_PACKAGES = ("pipelines.marts", "pipelines.layouts")
 
 MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "schools": ("stg_rosters",),
@@ -57,38 +59,48 @@ _DESCRIPTIONS = {
     "data_quality": "The ingest ledger and reject counts by reason, per file.",
 }
 
-# Extra checks per mart beyond unique keys: (check name, SQL file, severity, blocking).
-_MART_CHECKS: dict[str, tuple[tuple[str, str, AssetCheckSeverity, bool], ...]] = {
-    "schools": (("plausible_ranges", "plausible_schools", AssetCheckSeverity.ERROR, False),),
-    "student_scores": (
-        ("rows_match_staging", "scores_match_staging", AssetCheckSeverity.ERROR, True),
-        ("plausible_ranges", "plausible_z", AssetCheckSeverity.WARN, False),
-    ),
-    "treatment": (("plausible_ranges", "plausible_treatment", AssetCheckSeverity.ERROR, True),),
-    "school_panel": (
-        ("students_add_up", "outcomes_add_up", AssetCheckSeverity.ERROR, True),
-        ("plausible_ranges", "plausible_panel", AssetCheckSeverity.WARN, False),
-    ),
-    "partnering_dose": (
-        ("shares_add_up", "dose_shares", AssetCheckSeverity.ERROR, True),
-        (
-            "partnered_schools_have_activity",
-            "partnered_without_activity",
-            AssetCheckSeverity.WARN,
-            False,
-        ),
-        (
-            "activity_only_at_program_schools",
-            "activity_outside_program",
-            AssetCheckSeverity.WARN,
-            False,
-        ),
-    ),
-    "data_quality": (("rows_add_up", "quality_adds_up", AssetCheckSeverity.ERROR, True),),
-}
+_ERROR, _WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
+
+# Checks beyond unique keys: (mart, check name, SQL file, description, severity, blocking).
+_QUERY_CHECKS: tuple[tuple[str, str, str, str, AssetCheckSeverity, bool], ...] = (
+    ("schools", "plausible_ranges", "plausible_schools", "Enrollment and FRL share in range.",
+     _ERROR, False),
+    ("student_scores", "rows_match_staging", "scores_match_staging",
+     "Every staged result is here once, with a z-score.", _ERROR, True),
+    ("student_scores", "plausible_ranges", "plausible_z", "No |z| above 6.", _WARN, False),
+    ("treatment", "plausible_ranges", "plausible_treatment",
+     "Cohorts are 0 or a spring year; last year not before the cohort.", _ERROR, True),
+    ("school_panel", "students_add_up", "outcomes_add_up",
+     "school_outcomes and school_panel count every student score once.", _ERROR, True),
+    ("school_panel", "plausible_ranges", "plausible_panel",
+     "School mean z within 3 SD, FRL share in [0, 1], students tested.", _WARN, False),
+    ("partnering_dose", "shares_add_up", "dose_shares",
+     "Minute shares add up to 1; minutes per teacher positive.", _ERROR, True),
+    ("partnering_dose", "partnered_schools_have_activity", "partnered_without_activity",
+     "Every partnered school has logged partnering in its partnered years.", _WARN, False),
+    ("partnering_dose", "activity_only_at_program_schools", "activity_outside_program",
+     "Logged partnering only at program schools in their partnered years.", _WARN, False),
+    ("data_quality", "rows_add_up", "quality_adds_up",
+     "Each file's rows add up to its rows read.", _ERROR, True),
+)  # fmt: skip
+
+
+def mart_checks(mart: str) -> list[QueryCheck]:
+    """The checks of ``marts.<mart>``."""
+    checks = []
+    if mart in MART_KEYS:
+        checks.append(unique_keys_check(mart, f"marts.{mart}", MART_KEYS[mart]))
+    for owner, name, sql_file, description, severity, blocking in _QUERY_CHECKS:
+        if owner == mart:
+            checks.append(
+                QueryCheck(mart, name, PACKAGE, sql_file, description, blocking, severity)
+            )
+    return checks
 
 
 def _mart_asset(name: str) -> AssetsDefinition:
+    checks = mart_checks(name)
+
     @asset(
         name=name,
         group_name="marts",
@@ -96,53 +108,41 @@ def _mart_asset(name: str) -> AssetsDefinition:
         kinds={"duckdb"},
         description=_DESCRIPTIONS[name],
         tags={"confidentiality": "confidential" if name in CONFIDENTIAL_MARTS else "internal"},
+        check_specs=[check.spec() for check in checks],
     )
     def mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        from pipelines.ingest.versions import (
+            code_fingerprint,
+            combine,
+            data_fingerprint,
+            reusable_results,
+            save_version,
+        )
+        from pipelines.marts.build import build_mart, mart_exists, mart_rows
+
         started = time.perf_counter()
         with warehouse.get_connection() as conn:
-            rows = build_mart(conn, name)
+            version = combine(code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, SOURCES))
+            results = None
+            if mart_exists(conn, name):
+                results = reusable_results(conn, name, version, checks)
+            rebuilt = results is None
+            if rebuilt:
+                rows = build_mart(conn, name)
+                results = [check.evaluate(conn) for check in checks]
+                save_version(conn, name, version, results)
+            else:
+                rows = mart_rows(conn, name)
         return MaterializeResult(
-            metadata={"rows": rows, "seconds": round(time.perf_counter() - started, 3)}
+            metadata={
+                "rows": rows,
+                "rebuilt": rebuilt,
+                "seconds": round(time.perf_counter() - started, 3),
+            },
+            check_results=results,
         )
 
     return mart
-
-
-def _query_check(
-    mart: str, name: str, sql_file: str, severity: AssetCheckSeverity, blocking: bool
-) -> AssetChecksDefinition:
-    description = read_sql("pipelines.marts", f"checks/{sql_file}.sql").splitlines()[0][3:]
-
-    @asset_check(
-        asset=AssetKey(mart), name=name, blocking=blocking, description=description.strip()
-    )
-    def check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            sql = read_sql("pipelines.marts", f"checks/{sql_file}.sql")
-            return query_check(conn, sql, severity=severity)
-
-    return check
-
-
-def _unique_check(mart: str) -> AssetChecksDefinition:
-    keys = MART_KEYS[mart]
-
-    @asset_check(
-        asset=AssetKey(mart),
-        name="unique_keys",
-        blocking=True,
-        description=f"One row per ({', '.join(keys)}).",
-    )
-    def check(
-        context: AssetCheckExecutionContext, warehouse: WarehouseResource
-    ) -> AssetCheckResult:
-        with warehouse.get_connection() as conn:
-            sql = check_sql("unique_keys", table=f"marts.{mart}", keys=", ".join(keys))
-            return query_check(conn, sql)
-
-    return check
 
 
 @asset(
@@ -155,26 +155,36 @@ def _unique_check(mart: str) -> AssetChecksDefinition:
 def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    from pipelines.marts.publish import publish_marts
+    from pipelines.ingest.versions import (
+        code_fingerprint,
+        combine,
+        data_fingerprint,
+        reusable_results,
+        save_version,
+    )
+    from pipelines.marts.publish import is_published, publish_marts
     from pipelines.settings import get_settings
 
     started = time.perf_counter()
     settings = get_settings()
     with warehouse.get_connection() as conn:
-        published = publish_marts(conn, MARTS, settings.marts_dir)
-    context.log.info(f"Published {len(published)} marts to {settings.marts_dir}")
+        version = combine(code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, SOURCES))
+        unchanged = reusable_results(conn, "published_marts", version, []) is not None
+        published = is_published(MARTS, settings.marts_dir) and unchanged
+        if not published:
+            publish_marts(conn, MARTS, settings.marts_dir)
+            save_version(conn, "published_marts", version, [])
+            context.log.info(f"Published {len(MARTS)} marts to {settings.marts_dir}")
+    paths = [settings.marts_dir / f"{name}.parquet" for name in MARTS]
     return MaterializeResult(
         metadata={
             "marts_dir": str(settings.marts_dir),
-            "files": "\n".join(path.name for path in published.values()),
-            "bytes": sum(path.stat().st_size for path in published.values()),
+            "files": "\n".join(path.name for path in paths),
+            "bytes": sum(path.stat().st_size for path in paths),
+            "republished": not published,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
 
 
 MART_ASSETS: list[AssetsDefinition] = [_mart_asset(name) for name in MARTS]
-MART_CHECKS: list[AssetChecksDefinition] = [
-    *(_unique_check(mart) for mart in MART_KEYS),
-    *(_query_check(mart, *spec) for mart, specs in _MART_CHECKS.items() for spec in specs),
-]

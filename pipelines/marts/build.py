@@ -54,4 +54,14 @@ def build_mart(conn: duckdb.DuckDBPyConnection, name: str) -> int:
     if name == "partnering_dose":
         sql = sql.replace("{share_columns}", share_columns_sql())
     run_script(conn, sql)
+    return mart_rows(conn, name)
+
+
+def mart_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the warehouse holds ``marts.<name>``."""
+    return bool(fetch_all(conn, read_sql(PACKAGE, "mart_exists.sql"), {"name": name})[0][0])
+
+
+def mart_rows(conn: duckdb.DuckDBPyConnection, name: str) -> int:
+    """Rows of ``marts.<name>`` (``name`` is one of :data:`MARTS`)."""
     return fetch_all(conn, f"SELECT count(*) FROM marts.{name}")[0][0]

@@ -96,3 +96,9 @@ def publish_marts(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return published
+
+
+def is_published(tables: Sequence[str], marts_dir: Path) -> bool:
+    """Whether every table's Parquet file and ``analyst.duckdb`` are in ``marts_dir``."""
+    names = [f"{table}.parquet" for table in tables] + ["analyst.duckdb"]
+    return all((marts_dir / name).is_file() for name in names)
