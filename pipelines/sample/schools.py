@@ -87,6 +87,8 @@ class Schools:
 
 @dataclass(frozen=True)
 class State:
+    """A synthetic state: its systems, schools and roster years."""
+
     systems: Systems
     schools: Schools
     years: np.ndarray
