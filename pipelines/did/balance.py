@@ -123,6 +123,8 @@ class BalanceResult:
             xaxis={"title": "|g| (SD units)", "range": [0, top]},
             yaxis_title="",
             template="plotly_white",
+            showlegend=True,
+            legend_title_text="WWC classification",
             height=max(300, 60 * len(frame) + 150),
         )
         return figure

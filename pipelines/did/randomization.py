@@ -356,7 +356,13 @@ class RandomizationResult:
             line_width=3,
             annotation_text=f"observed {self.statistic:.3f}",
         )
-        figure.add_vline(x=-self.statistic, line_color="#d62728", line_dash="dot")
+        figure.add_vline(
+            x=-self.statistic,
+            line_color="#d62728",
+            line_dash="dot",
+            annotation_text="mirror (two-sided test)",
+            annotation_position="top left",
+        )
         figure.update_layout(
             title=(
                 f"Randomization inference: {self.aggregation} ATT, permutation p = "
