@@ -18,8 +18,12 @@ from pipelines.did.effect_size import classify_baseline_equivalence as classify_
 from pipelines.did.effect_size import hedges_g as hedges_g
 from pipelines.did.effect_size import hedges_g_from_att as hedges_g_from_att
 from pipelines.did.effect_size import improvement_index as improvement_index
+from pipelines.did.imputation import ImputationResult as ImputationResult
+from pipelines.did.imputation import did_imputation as did_imputation
 from pipelines.did.randomization import RandomizationResult as RandomizationResult
 from pipelines.did.randomization import randomization_inference as randomization_inference
+from pipelines.did.sun_abraham import SunAbrahamResult as SunAbrahamResult
+from pipelines.did.sun_abraham import sun_abraham as sun_abraham
 from pipelines.did.twfe import TwfeResult as TwfeResult
 from pipelines.did.twfe import twfe as twfe
 from pipelines.did.wild_bootstrap import WildBootstrapResult as WildBootstrapResult
