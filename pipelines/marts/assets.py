@@ -36,6 +36,17 @@ MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "data_quality": ("stg_rosters", "stg_program", "stg_activity", "stg_assessments"),
 }
 
+MART_SOURCES: dict[str, tuple[str, ...]] = {
+    "schools": ("rosters",),
+    "student_scores": ("assessments",),
+    "school_outcomes": ("assessments",),
+    "treatment": ("rosters", "program", "activity"),
+    "school_panel": SOURCES,
+    "partnering_dose": ("rosters", "program", "activity"),
+    "data_quality": SOURCES,
+}
+"""The raw folders each mart is computed from: it is rebuilt only when one of them changed."""
+
 MART_KEYS: dict[str, tuple[str, ...]] = {
     "schools": ("school_id", "school_year"),
     "student_scores": UNIQUE_KEYS["assessments"],
@@ -122,7 +133,9 @@ def _mart_asset(name: str) -> AssetsDefinition:
 
         started = time.perf_counter()
         with warehouse.get_connection() as conn:
-            version = combine(code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, SOURCES))
+            version = combine(
+                code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, MART_SOURCES[name])
+            )
             results = None
             if mart_exists(conn, name):
                 results = reusable_results(conn, name, version, checks)
@@ -168,7 +181,12 @@ def published_marts(
     started = time.perf_counter()
     settings = get_settings()
     with warehouse.get_connection() as conn:
-        version = combine(code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, SOURCES))
+        # The marts folder is part of the version: analyst.duckdb holds its absolute path.
+        version = combine(
+            code_fingerprint(*CODE_PACKAGES),
+            data_fingerprint(conn, SOURCES),
+            str(settings.marts_dir.resolve()),
+        )
         unchanged = reusable_results(conn, "published_marts", version, []) is not None
         published = is_published(MARTS, settings.marts_dir) and unchanged
         if not published:
