@@ -526,6 +526,19 @@ def test_from_result_drops_the_reference_period_and_picks_e(ehec):
         honest_did_from_result(object())
 
 
+@dataclass(frozen=True)
+class _VaryingBaseEventStudy(_EventStudy):
+    settings: dict
+
+
+def test_from_result_refuses_a_varying_base_period(ehec):
+    beta, sigma = ehec
+    times = np.array([-6, -5, -4, -3, -2, 0, 1])
+    event_study = _VaryingBaseEventStudy(times, beta, sigma, {"base_period": "varying"})
+    with pytest.raises(ValueError, match="universal"):
+        honest_did_from_result(event_study)
+
+
 def test_invalid_inputs_are_rejected(ehec):
     beta, sigma = ehec
     with pytest.raises(ValueError, match="must match"):

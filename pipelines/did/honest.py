@@ -257,6 +257,11 @@ def honest_did_from_result(
     post-period effects. `reference_period` defaults to the result's ``ref_period`` or −1.
     Other keyword arguments (alpha, bound, grid_points, seed, ...) go to `honest_did`.
     """
+    settings = getattr(result, "settings", None)
+    if isinstance(settings, dict) and settings.get("base_period") == "varying":
+        # As R's honest_did: varying-base pre-period estimates are period-to-period changes,
+        # not deviations from one reference period, so the restrictions do not apply to them.
+        raise ValueError("estimate the event study with base_period='universal' for honest_did")
     times, coef, vcov = _event_study(result)
     if reference_period is None:
         reference_period = getattr(result, "ref_period", None)
