@@ -8,6 +8,8 @@ from pipelines.did.aggte import AggteResult as AggteResult
 from pipelines.did.aggte import aggte as aggte
 from pipelines.did.attgt import AttGtResult as AttGtResult
 from pipelines.did.attgt import att_gt as att_gt
+from pipelines.did.bacon import BaconResult as BaconResult
+from pipelines.did.bacon import bacon_decomposition as bacon_decomposition
 from pipelines.did.balance import BalanceResult as BalanceResult
 from pipelines.did.balance import baseline_equivalence as baseline_equivalence
 from pipelines.did.dose import DoseGroupResult as DoseGroupResult
@@ -18,6 +20,10 @@ from pipelines.did.effect_size import classify_baseline_equivalence as classify_
 from pipelines.did.effect_size import hedges_g as hedges_g
 from pipelines.did.effect_size import hedges_g_from_att as hedges_g_from_att
 from pipelines.did.effect_size import improvement_index as improvement_index
+from pipelines.did.honest import EventStudyLike as EventStudyLike
+from pipelines.did.honest import HonestDiDResult as HonestDiDResult
+from pipelines.did.honest import honest_did as honest_did
+from pipelines.did.honest import honest_did_from_result as honest_did_from_result
 from pipelines.did.imputation import ImputationResult as ImputationResult
 from pipelines.did.imputation import did_imputation as did_imputation
 from pipelines.did.randomization import RandomizationResult as RandomizationResult
