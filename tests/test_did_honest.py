@@ -368,6 +368,32 @@ def test_callaway_santanna_event_study_reproduces_the_readme():
     )
 
 
+def test_sun_abraham_event_study_reproduces_the_readme():
+    # README, "Sun and Abraham": feols(dins ~ sunab(year_treated, year) | stfips + year,
+    # cluster = "stfips") on all of ehec_data, event-time aggregation with its VCV, then
+    # createSensitivityResults_relativeMagnitudes(Mbarvec = 0.5..2, gridPoints = 100).
+    from pipelines.did import sun_abraham
+
+    data = pd.read_csv(REFERENCE_DIR / "ehec_data.csv")
+    data["first_treated"] = data["yexp2"].fillna(0)
+    fit = sun_abraham(data, "dins", "year", "stfips", "first_treated")
+    result = honest_did_from_result(fit, m_values=[0.5, 1, 1.5, 2], grid_points=100)
+    frame = result.to_frame()
+    np.testing.assert_allclose(
+        frame["lb"],
+        [0.009797353861502878, -0.01991882238492075, -0.04793231533161557, -0.07599948699786975],
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        frame["ub"],
+        [0.07518909790340084, 0.10133887139168887, 0.1288998541536719, 0.1609859387627735],
+        atol=1e-10,
+    )
+    np.testing.assert_allclose(
+        result.original_ci, [0.02958309714581496, 0.05540335461908874], atol=1e-10
+    )
+
+
 def test_relative_magnitude_intervals_widen_with_mbar(ehec):
     beta, sigma = ehec
     result = honest_did(beta, sigma, 5, 2, m_values=[0, 0.25, 0.5, 1, 2, 3], breakdown=False)
