@@ -579,12 +579,23 @@ def test_invalid_inputs_are_rejected(ehec):
         honest_did(beta, sigma, 5, 2, m_values=[-1])
     with pytest.raises(ValueError, match="bound"):
         honest_did(beta, sigma, 5, 2, bound="sideways")
+    with pytest.raises(ValueError, match="relative_magnitude' only"):
+        honest_did(beta, sigma, 5, 2, "smoothness", bound="linear_trend")
 
 
 def test_open_interval_at_the_grid_edge_warns(ehec):
     beta, sigma = ehec
     with pytest.warns(UserWarning, match="end of the theta grid"):
         honest_did(beta, sigma, 5, 2, m_values=[2.0], grid_bounds=(0.0, 0.05), breakdown=False)
+
+
+def test_an_empty_set_warns_and_is_nan(ehec):
+    beta, sigma = ehec
+    with pytest.warns(UserWarning, match="no theta is accepted"):
+        result = honest_did(
+            beta, sigma, 5, 2, m_values=[1.0], grid_bounds=(1.0, 2.0), breakdown=False
+        )
+    assert result.to_frame()[["lb", "ub"]].isna().all(axis=None)
 
 
 def test_summary_and_plot(ehec):
@@ -597,3 +608,6 @@ def test_summary_and_plot(ehec):
     assert "original 95% CI [0.0285, 0.0644]" in text
     figure = result.plot()
     assert [trace.name for trace in figure.data] == ["Original", "C-LF (DeltaRM)"]
+    smooth = honest_did(beta, sigma, 5, 2, "smoothness", [0, 0.01, 0.02, 0.03])
+    assert "Breakdown value: M = 0.02" in smooth.summary()
+    assert [trace.name for trace in smooth.plot().data] == ["Original", "FLCI (DeltaSD)"]

@@ -218,10 +218,22 @@ def honest_did(
     z = norm.ppf(1 - alpha / 2)
     if method == RELATIVE_MAGNITUDE:
         robust, includes_zero, delta = _relative_magnitude(
-            beta, cov, num_pre, num_post, weights, alpha, m_values,
-            bound, grid_points, grid_bounds, seed, se,
-        )  # fmt: skip
+            beta,
+            cov,
+            num_pre,
+            num_post,
+            weights,
+            alpha,
+            m_values,
+            bound=bound,
+            grid_points=grid_points,
+            grid_bounds=grid_bounds,
+            seed=seed,
+            se=se,
+        )
     else:
+        if _BOUNDS.get(bound) != "parallel_trends":
+            raise ValueError("bound applies to method='relative_magnitude' only")
         robust, includes_zero, delta = _smoothness(
             beta, cov, num_pre, num_post, weights, alpha, m_values, seed, flci_quantile
         )
@@ -360,9 +372,20 @@ def _m_grid(m_values: Sequence[float] | None, default: np.ndarray) -> np.ndarray
 
 
 def _relative_magnitude(
-    beta, cov, num_pre, num_post, weights, alpha, m_values, bound, grid_points, grid_bounds,
-    seed, se,
-) -> tuple[pd.DataFrame, Callable[[float], bool], str]:  # fmt: skip
+    beta: np.ndarray,
+    cov: np.ndarray,
+    num_pre: int,
+    num_post: int,
+    weights: np.ndarray,
+    alpha: float,
+    m_values: Sequence[float] | None,
+    *,
+    bound: str,
+    grid_points: int,
+    grid_bounds: tuple[float, float] | None,
+    seed: int,
+    se: float,
+) -> tuple[pd.DataFrame, Callable[[float], bool], str]:
     if bound not in _BOUNDS:
         raise ValueError(f"bound must be 'parallel_trends' or 'linear_trend', got {bound!r}")
     linear_trend = _BOUNDS[bound] == "linear_trend"
@@ -400,6 +423,10 @@ def _relative_magnitude(
                     stacklevel=3,
                 )
         else:
+            warnings.warn(
+                f"no theta is accepted at Mbar={mbar:g}: the data reject the restriction",
+                stacklevel=3,
+            )
             lb = ub = float("nan")
         rows.append((float(mbar), lb, ub, "C-LF"))
 
@@ -412,7 +439,15 @@ def _relative_magnitude(
 
 
 def _smoothness(
-    beta, cov, num_pre, num_post, weights, alpha, m_values, seed, flci_quantile
+    beta: np.ndarray,
+    cov: np.ndarray,
+    num_pre: int,
+    num_post: int,
+    weights: np.ndarray,
+    alpha: float,
+    m_values: Sequence[float] | None,
+    seed: int,
+    flci_quantile: str,
 ) -> tuple[pd.DataFrame, Callable[[float], bool], str]:
     quantile = _honest_flci.folded_normal_quantile(flci_quantile, seed)
     problem = _honest_flci.flci_problem(cov, num_pre, num_post, weights)
