@@ -13,18 +13,17 @@ from pipelines.did.bacon import (
     TREATED_VS_NEVER,
     bacon_decomposition,
 )
-
-REFERENCE = "/work/shared/data/reference"
+from tests.conftest import REFERENCE_DIR
 
 
 @pytest.fixture(scope="module")
 def castle() -> pd.DataFrame:
-    return pd.read_csv(f"{REFERENCE}/castle.csv")
+    return pd.read_csv(REFERENCE_DIR / "castle.csv")
 
 
 @pytest.fixture(scope="module")
 def math_reform() -> pd.DataFrame:
-    return pd.read_csv(f"{REFERENCE}/math_reform.csv")
+    return pd.read_csv(REFERENCE_DIR / "math_reform.csv")
 
 
 def _twfe_by_dummies(data: pd.DataFrame, y: str, t: str, i: str, d: str) -> float:
