@@ -16,9 +16,22 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from pipelines.definitions import defs
+from pipelines.pseudonymize import PseudonymKey, load_key
+from pipelines.settings import get_settings
 
 BAD_INPUTS = Path(__file__).parent / "bad_inputs"
 REPLACED = "activity/log_2011_10.csv"
+# Written at run time (such names do not belong in a repository): a file name and a header that
+# would change the SQL if either were pasted into it.
+HOSTILE_NAME = """activity/log_2012_10_o'brien"; DROP TABLE rejects; --.csv"""
+HOSTILE_HEADER = "assessments/armt_2011_extra_column.csv"
+
+
+@dataclass(frozen=True)
+class Pseudonym:
+    """An expected id value, which the rejects table holds pseudonymized."""
+
+    raw_id: str
 
 
 @dataclass
@@ -29,6 +42,7 @@ class RunOutcome:
     metadata: dict[str, dict]
     checks: dict[tuple[str, str], bool]
     warehouse: Path
+    key: PseudonymKey
 
 
 def _run_everything(data: Path) -> RunOutcome:
@@ -63,7 +77,8 @@ def _run_everything(data: Path) -> RunOutcome:
     rejects: dict[str, list[tuple]] = {}
     for path, *rest in reject_rows:
         rejects.setdefault(path, []).append(tuple(rest))
-    return RunOutcome(result.success, ledger, rejects, metadata, checks, warehouse)
+    key = load_key(get_settings())
+    return RunOutcome(result.success, ledger, rejects, metadata, checks, warehouse, key)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +87,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunOutcome, RunOutco
     root = tmp_path_factory.mktemp("bad_inputs")
     data = root / "data"
     shutil.copytree(BAD_INPUTS / "raw", data / "raw")
+    activity = (data / "raw" / REPLACED).read_text().splitlines()
+    (data / "raw" / HOSTILE_NAME).write_text(
+        activity[0] + "\n" + activity[1].replace("L0001", "L0201") + "\n"
+    )
+    armt = (data / "raw" / "assessments" / "armt_2011.csv").read_text().splitlines()
+    (data / "raw" / HOSTILE_HEADER).write_text(
+        armt[0]
+        + ',Note "x"); DROP TABLE stg_rosters; --\n'
+        + armt[1].replace("7100000001", "7100000020")
+        + ",fine\n"
+    )
     with pytest.MonkeyPatch.context() as env:
         env.setenv("PARTNER_IMPACT_DATA_DIR", str(data))
         env.setenv("PARTNER_IMPACT_KEY_FILE", str(root / "secrets" / "pseudonym.key"))
@@ -99,7 +125,7 @@ EXPECTED_FILES = {
     "activity/log_2012_07_missing_column.csv": ("failed", 0, 0, 0),
     "activity/log_2012_08_duplicates.csv": ("loaded", 4, 2, 2),
     "activity/log_2012_09_carets.csv": ("failed", 0, 0, 0),
-    "assessments/armt_2011.csv": ("loaded", 3, 3, 0),
+    "assessments/armt_2011.csv": ("loaded", 5, 3, 2),
     "assessments/armt_plus_2012.csv": ("loaded", 9, 2, 7),
     "assessments/vendor_export_2013.csv": ("failed", 0, 0, 0),
 }
@@ -122,6 +148,10 @@ EXPECTED_REJECTS = {
         (3, "log_id", "L0081", "duplicate row"),
         (5, "log_id", "L0082", "duplicate key"),
     ],
+    "assessments/armt_2011.csv": [
+        (5, "STUDENT_ID", Pseudonym("7100000001"), "duplicate row"),  # same as line 2
+        (6, "STUDENT_ID", Pseudonym("7100000003"), "duplicate key"),  # other scores than line 4
+    ],
     "assessments/armt_plus_2012.csv": [
         (3, "Reading Scale Score", "N/A", "not a number"),
         (4, "Math Scale Score", "950", "out of range"),
@@ -137,7 +167,7 @@ EXPECTED_REJECTS = {
 def test_the_run_succeeds_with_bad_files_beside_good_ones(runs) -> None:
     first, second = runs
     assert first.success and second.success
-    assert set(first.ledger) == set(EXPECTED_FILES)
+    assert set(first.ledger) == set(EXPECTED_FILES) | {HOSTILE_NAME, HOSTILE_HEADER}
     assert first.checks[("stg_activity", "no_failed_files")] is False  # a warning, not a stop
     for run in runs:
         blocking = {"rows_reconcile", "unique_keys", "schools_in_roster"}
@@ -157,7 +187,17 @@ def test_each_file_has_its_exact_outcome(runs, path: str) -> None:
 
 @pytest.mark.parametrize("path", sorted(EXPECTED_REJECTS))
 def test_bad_rows_land_in_rejects_with_line_column_and_reason(runs, path: str) -> None:
-    assert runs[0].rejects[path] == EXPECTED_REJECTS[path]
+    key = runs[0].key
+    expected = [
+        (
+            line,
+            column,
+            key.pseudonymize(value.raw_id) if isinstance(value, Pseudonym) else value,
+            reason,
+        )
+        for line, column, value, reason in EXPECTED_REJECTS[path]
+    ]
+    assert runs[0].rejects[path] == expected
 
 
 def test_failed_files_say_why_and_name_what_they_saw(runs) -> None:
@@ -214,10 +254,22 @@ def test_a_replaced_file_replaces_its_rows_and_the_rest_is_skipped(runs) -> None
         ).fetchall()
         total = conn.execute("SELECT count(*) FROM stg_activity").fetchall()[0][0]
     assert [log_id for (log_id,) in log_ids] == ["L0101", "L0102"]
-    assert total == sum(v[2] for k, v in EXPECTED_FILES.items() if k.startswith("activity/")) - 1
+    loaded = sum(v[2] for k, v in EXPECTED_FILES.items() if k.startswith("activity/"))
+    assert total == loaded + 1 - 1  # the hostile-named file adds one; the replacement one less
     activity = second.metadata["stg_activity"]
     assert (activity["files_loaded"], activity["files_failed"]) == (1, 3)
-    assert activity["files_skipped"] == 8
+    assert activity["files_skipped"] == 9
     assert second.metadata["stg_assessments"]["files_loaded"] == 0
     assert second.metadata["schools"]["rebuilt"] is False
     assert second.metadata["partnering_dose"]["rebuilt"] is True
+
+
+def test_hostile_file_names_and_headers_change_no_sql(runs) -> None:
+    ledger = runs[0].ledger
+    assert (ledger[HOSTILE_NAME]["status"], ledger[HOSTILE_NAME]["loaded"]) == ("loaded", 1)
+    assert (ledger[HOSTILE_HEADER]["status"], ledger[HOSTILE_HEADER]["loaded"]) == ("loaded", 1)
+    with duckdb.connect(str(runs[0].warehouse), read_only=True) as conn:
+        tables = {
+            name for (name,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+    assert {"rejects", "stg_rosters", "stg_activity"} <= tables

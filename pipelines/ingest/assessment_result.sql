@@ -1,5 +1,5 @@
--- The valid result of subject block {n}, one row per record that took it, exact copies of an
--- earlier record left out (a branch of the file_results view in assessments.sql).
+-- The valid result of subject block {n}, one row per valid record that took it (a branch of
+-- the file_results view in assessments.sql).
 SELECT
     path,
     line,
@@ -15,5 +15,4 @@ SELECT
     s{n}_rank AS level_rank,
     s{n}_test_date AS test_date
 FROM file_validated
-ANTI JOIN file_copies USING (path, line)
 WHERE problem IS NULL AND s{n}_tested

@@ -14,6 +14,8 @@ from pipelines.layouts import GRADES, AssessmentLayout, SubjectColumns
 from pipelines.warehouse import read_sql
 
 PACKAGE = "pipelines.ingest"
+_BLOCK_OUTPUTS = ("subject", "tested", "grade_number", "scale_score", "level", "rank", "test_date")
+"""The typed cells of a subject block that later steps read from ``file_validated``."""
 
 
 def _blocks(layout: AssessmentLayout) -> list[SubjectColumns]:
@@ -108,6 +110,9 @@ def validation_sql(layout: AssessmentLayout) -> str:
             )
             + ")",
             "block_problems": ", ".join(f"c.s{n}_problem" for n in numbers),
+            "block_outputs": ",\n    ".join(
+                f"c.s{n}_{field}" for n in numbers for field in _BLOCK_OUTPUTS
+            ),
             "results_count": " + ".join(f"s{n}_tested::INTEGER" for n in numbers),
             "results_union": "\nUNION ALL\n".join(
                 _fill(result_template, {"n": str(n)}) for n in numbers

@@ -4,8 +4,8 @@
 -- sn_score, sn_level, sn_grade (tested grade, else enrolled grade), sn_date.
 -- Placeholders in braces are filled from the layout by pipelines/ingest/assessments.py:
 -- block_columns (assessment_block.sql once per block), tested_any, first_year_of_block,
--- years_agree, block_problems, results_count and results_union (assessment_result.sql once
--- per block).
+-- years_agree, block_problems, block_outputs, results_count and results_union
+-- (assessment_result.sql once per block).
 -- Output: stg_assessment_records (every loaded record), stg_assessments (every result of a
 -- loaded record), file_problems (the first problem of each rejected record).
 
@@ -67,7 +67,15 @@ checked AS (
     FROM typed
 )
 SELECT
-    c.*,
+    -- Only what later steps use: a narrow table is much cheaper to materialize.
+    c.path,
+    c.line,
+    c.student_key,
+    c.system_code,
+    c.school_code,
+    c.enrolled_grade,
+    c.school_year,
+    {block_outputs},
     coalesce(
         c.record_problem,
         {block_problems},
@@ -86,37 +94,47 @@ LEFT JOIN roster_schools AS r
     AND r.system_code = c.system_code
     AND r.school_code = c.school_code;
 
+-- Valid records whose student appears again in the same file and year: the only ones that can
+-- be copies or conflicting results (found through a hash of the key, cheap on every record).
+CREATE OR REPLACE TEMP TABLE file_repeats AS
+WITH keyed AS (
+    SELECT path, line, hash(path, student_key, school_year) AS key_hash
+    FROM file_validated
+    WHERE problem IS NULL
+)
+SELECT path, line
+FROM keyed
+SEMI JOIN (SELECT key_hash FROM keyed GROUP BY key_hash HAVING count(*) > 1) USING (key_hash);
+
 -- Later exact copies of a record (same mapped cells) in the same file.
 CREATE OR REPLACE TEMP TABLE file_copies AS
 SELECT path, unnest(lines[2:]) AS line, lines[1] AS first_copy
 FROM (
     SELECT path, list(line ORDER BY line) AS lines
-    FROM (SELECT path, line, row(*COLUMNS(* EXCLUDE (path, line))) AS cells FROM file_rows)
+    FROM (
+        SELECT path, line, row(*COLUMNS(* EXCLUDE (path, line))) AS cells
+        FROM file_rows
+        SEMI JOIN file_repeats USING (path, line)
+    )
     GROUP BY path, cells
     HAVING count(*) > 1
 );
 
--- One row per valid result (record x subject taken), exact copies left out.
+-- One row per valid result (record x subject taken).
 CREATE OR REPLACE TEMP VIEW file_results AS
 {results_union};
 
--- Later records giving a student another result in the same subject and year.
+-- Later records giving a student another result in the same subject and year (copies aside).
 CREATE OR REPLACE TEMP TABLE file_clashes AS
-WITH clashing_keys AS (
-    SELECT path, student_key, subject, school_year
-    FROM file_results
-    GROUP BY ALL
-    HAVING count(*) > 1
-),
-clashing AS (
+WITH clashing AS (
     SELECT
-        r.path,
-        r.line,
-        r.student_key,
-        min(r.line) OVER (PARTITION BY r.path, r.student_key, r.subject, r.school_year)
-            AS first_of_key
-    FROM file_results AS r
-    SEMI JOIN clashing_keys AS k USING (path, student_key, subject, school_year)
+        path,
+        line,
+        student_key,
+        min(line) OVER (PARTITION BY path, student_key, subject, school_year) AS first_of_key
+    FROM file_results
+    SEMI JOIN file_repeats USING (path, line)
+    ANTI JOIN file_copies USING (path, line)
 )
 SELECT path, line, any_value(student_key) AS student_key, min(first_of_key) AS first_of_key
 FROM clashing

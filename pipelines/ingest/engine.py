@@ -28,7 +28,14 @@ from pipelines.ingest.checks_sql import (
     table_parameters,
     table_projections,
 )
-from pipelines.ingest.files import UTF8, UTF8_BOM, FileFacts, discover, scan, write_utf8_copy
+from pipelines.ingest.files import (
+    UTF8,
+    UTF8_BOM,
+    FileFacts,
+    discover,
+    scan_all,
+    write_utf8_copy,
+)
 from pipelines.ingest.reader import (
     BatchFile,
     FileRejectedError,
@@ -341,8 +348,21 @@ def _ingest_batch(
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the ingest tables if this warehouse does not have them yet."""
-    run_script(conn, read_sql(PACKAGE, "schema.sql"))
+    """Create the ingest tables if this warehouse does not have them yet.
+
+    A warehouse built with another version of the schema is emptied first: it only holds what
+    derives from the raw files, so the ingest rebuilds it (every file is then new to it).
+    """
+    schema = read_sql(PACKAGE, "schema.sql")
+    version = hashlib.sha256(schema.encode()).hexdigest()
+    statements = conn.extract_statements(read_sql(PACKAGE, "schema_version.sql"))
+    run_script(conn, statements[0].query)
+    found = fetch_all(conn, statements[1].query)
+    if found != [(version,)]:
+        conn.begin()
+        run_script(conn, read_sql(PACKAGE, "drop_warehouse.sql"), {"version": version})
+        run_script(conn, schema)
+        conn.commit()
 
 
 def ingest_source(
@@ -373,15 +393,17 @@ def ingest_source(
     files = discover(raw_dir / source)
     pending: list[_Pending] = []
     failed: list[FileResult] = []
-    for path in files:
+    for path, facts in zip(files, scan_all(files), strict=True):
         relative = path.relative_to(raw_dir).as_posix()
-        facts = None
+        if isinstance(facts, OSError):
+            message = f"unreadable: {sanitize_message(str(facts))}"
+            failed.append(FileResult(relative, "failed", error=message))
+            continue
+        known = previous.get(relative)
+        if known is not None and known == (facts.sha256, "loaded", context_version):
+            summary.files.append(FileResult(relative, "skipped"))
+            continue
         try:
-            facts = scan(path)
-            known = previous.get(relative)
-            if known is not None and known == (facts.sha256, "loaded", context_version):
-                summary.files.append(FileResult(relative, "skipped"))
-                continue
             pending.append(_prepare(source, facts, relative))
         except FileRejectedError as error:
             failed.append(FileResult(relative, "failed", error=str(error), facts=facts))

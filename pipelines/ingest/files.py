@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,20 @@ def discover(source_dir: Path) -> list[Path]:
     )
 
 
+def scan_all(paths: list[Path]) -> list[FileFacts | OSError]:
+    """:func:`scan` every file, on as many threads as cores (hashing releases the GIL); an
+    unreadable file gives its ``OSError`` in its place."""
+
+    def scan_or_error(path: Path) -> FileFacts | OSError:
+        try:
+            return scan(path)
+        except OSError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(scan_or_error, paths))
+
+
 def _blank_line_numbers(path: Path) -> tuple[int, ...]:
     with path.open("rb") as handle:
         return tuple(
@@ -76,9 +92,11 @@ def scan(path: Path) -> FileFacts:
                 first = False
             digest.update(chunk)
             size += len(chunk)
-            window = previous_tail + chunk
-            if b"\n\n" in window or b"\n\r\n" in window:
-                has_blank_line = True
+            if not has_blank_line:
+                seam = previous_tail + chunk[:2]
+                has_blank_line = any(
+                    blank in part for blank in (b"\n\n", b"\n\r\n") for part in (chunk, seam)
+                )
             previous_tail = chunk[-2:]
             # ASCII chunks need no decoding unless a multi-byte sequence is pending.
             if valid_utf8 and (not chunk.isascii() or decoder.getstate()[0]):

@@ -1,16 +1,16 @@
--- From one batch scan (file_scan: position in the batch, csv_path, projected columns) and
+-- From one batch scan (file_scan: csv_path, projected columns; rowid = position in the batch) and
 -- DuckDB's store_rejects tables, derive per file: each record's position (file_records), the
 -- lines DuckDB could not split (file_bad, one reason per line, the line's text never kept) and
 -- the lines that are not parsed records (file_gaps, the input of number_lines.sql).
 
 CREATE OR REPLACE TEMP TABLE file_offsets AS
-SELECT b.path, s.csv_path, min(s.position) AS first_position
+SELECT b.path, s.csv_path, min(s.rowid) AS first_position
 FROM file_scan AS s
 JOIN batch_files AS b USING (csv_path)
 GROUP BY ALL;
 
 CREATE OR REPLACE TEMP VIEW file_records AS
-SELECT o.path, s.position - o.first_position + 1 AS record, s.* EXCLUDE (position, csv_path)
+SELECT o.path, s.rowid - o.first_position + 1 AS record, s.* EXCLUDE (csv_path)
 FROM file_scan AS s
 JOIN file_offsets AS o USING (csv_path);
 

@@ -126,27 +126,15 @@ def read_batch(
         },
     )
     run_script(conn, "DROP TABLE IF EXISTS file_reject_errors; DROP TABLE IF EXISTS file_scans;")
-    select_list = ",\n    ".join(projections)
-    # Row order survives the scan (preserve_insertion_order), files in the order given, so
-    # row_number() is the record's position in the batch; batch_files.sql turns it into lines.
-    conn.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE file_scan AS
-        SELECT row_number() OVER () AS position, filename AS csv_path,
-            {select_list}
-        FROM read_csv(
-            $csv_paths, columns = $columns, header = true, auto_detect = false,
-            delim = $delimiter, quote = '"', escape = '"', strict_mode = true,
-            filename = true, store_rejects = true, rejects_table = 'file_reject_errors',
-            rejects_scan = 'file_scans', max_line_size = 16777216
-        )
-        """,
+    run_script(
+        conn,
+        read_sql(PACKAGE, "scan_batch.sql").replace("{select_list}", ",\n    ".join(projections)),
         {
             "csv_paths": [str(item.csv_path) for item in files],
             "columns": columns,
             "delimiter": header.delimiter,
         },
-    ).fetchall()
+    )
     blank_paths = [item.path for item in files for _ in item.facts.blank_lines]
     blank_lines = [line for item in files for line in item.facts.blank_lines]
     run_script(

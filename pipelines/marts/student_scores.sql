@@ -1,25 +1,36 @@
 -- marts.student_scores (CONFIDENTIAL): one row per pseudonymized student x subject x year.
 -- z standardizes the scale score within test x subject x tested grade x spring year, statewide,
 -- over every loaded (valid) score: scale scores are not comparable across tests or grades.
+-- Cell statistics come from one aggregation joined back (cheaper than a window over millions of
+-- rows); the table is not sorted, for the same reason.
 CREATE SCHEMA IF NOT EXISTS marts;
 
 CREATE OR REPLACE TABLE marts.student_scores AS
+WITH cells AS (
+    SELECT
+        test,
+        subject,
+        grade,
+        school_year,
+        avg(scale_score) AS cell_mean,
+        stddev_samp(scale_score) AS cell_sd
+    FROM stg_assessments
+    GROUP BY ALL
+)
 SELECT
-    student_key,
-    school_year,
-    try_cast(system_code AS INTEGER) * 10000 + try_cast(school_code AS INTEGER) AS school_id,
-    system_code,
-    school_code,
-    enrolled_grade,
-    grade,
-    test,
-    subject,
-    scale_score,
-    (scale_score - avg(scale_score) OVER cell) / nullif(stddev_samp(scale_score) OVER cell, 0)
-        AS z,
-    level,
-    level_rank,
-    proficient
-FROM stg_assessments
-WINDOW cell AS (PARTITION BY test, subject, grade, school_year)
-ORDER BY school_year, subject, school_id, grade, student_key;
+    s.student_key,
+    s.school_year,
+    try_cast(s.system_code AS INTEGER) * 10000 + try_cast(s.school_code AS INTEGER) AS school_id,
+    s.system_code,
+    s.school_code,
+    s.enrolled_grade,
+    s.grade,
+    s.test,
+    s.subject,
+    s.scale_score,
+    (s.scale_score - c.cell_mean) / nullif(c.cell_sd, 0) AS z,
+    s.level,
+    s.level_rank,
+    s.proficient
+FROM stg_assessments AS s
+JOIN cells AS c USING (test, subject, grade, school_year);

@@ -1,18 +1,20 @@
--- Every staged result is in student_scores once, and every score of a cell with two or more
--- students has a z-score.
-WITH counts AS (
+-- Every staged result is in student_scores once, and every score of a cell whose scores vary
+-- has a z-score.
+WITH cells AS (
+    SELECT test, subject, grade, school_year
+    FROM marts.student_scores
+    GROUP BY ALL
+    HAVING stddev_samp(scale_score) > 0
+),
+counts AS (
     SELECT
         (SELECT count(*) FROM stg_assessments) AS staged,
         (SELECT count(*) FROM marts.student_scores) AS published,
         (
             SELECT count(*)
-            FROM (
-                SELECT z, count(*) OVER (PARTITION BY test, subject, grade, school_year) AS n,
-                    stddev_samp(scale_score) OVER (PARTITION BY test, subject, grade, school_year)
-                        AS sd
-                FROM marts.student_scores
-            )
-            WHERE z IS NULL AND n >= 2 AND sd > 0
+            FROM marts.student_scores
+            SEMI JOIN cells USING (test, subject, grade, school_year)
+            WHERE z IS NULL
         ) AS missing_z
 )
 SELECT
