@@ -1,6 +1,6 @@
 """A generated state with corrupted rows, through a full run: the truth file is the oracle.
 
-The ``small`` sample (``PARTNER_IMPACT_TEST_SAMPLE_SCALE=demo`` for the larger one) with
+The ``demo`` sample (``PARTNER_IMPACT_TEST_SAMPLE_SCALE=small`` for a quicker one) with
 ``--messy 0.01`` is generated once, then every asset is materialized
 by a real Dagster run (persistent instance in a temporary folder, so its event and compute logs
 can be scanned). Every row the generator corrupted must be rejected or repaired exactly as its
@@ -28,7 +28,7 @@ from pipelines.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
-SCALE = os.environ.get("PARTNER_IMPACT_TEST_SAMPLE_SCALE", "small")
+SCALE = os.environ.get("PARTNER_IMPACT_TEST_SAMPLE_SCALE", "demo")
 
 RECORD_TABLES = {
     "rosters": "stg_rosters",
