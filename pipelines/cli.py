@@ -49,18 +49,25 @@ def _run_pipeline(_args: argparse.Namespace) -> int:
     return run_all()
 
 
+def _show_status(_args: argparse.Namespace) -> int:
+    from pipelines.runner import status
+
+    return status()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="partner-impact", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_sample_parser(subparsers)
     subparsers.add_parser("run", help="materialize every asset in-process (the nightly job)")
+    subparsers.add_parser("status", help="summarize the ingest ledger and the last run")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``partner-impact`` console script."""
     args = build_parser().parse_args(argv)
-    handlers = {"sample": _run_sample, "run": _run_pipeline}
+    handlers = {"sample": _run_sample, "run": _run_pipeline, "status": _show_status}
     return handlers[args.command](args)
 
 

@@ -1,6 +1,9 @@
-"""Materialize every asset and check in-process, as the nightly job does."""
+"""Materialize every asset and check in-process, as the nightly job does; report the status."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 from pipelines.settings import configure_dagster_environment
 
@@ -54,4 +57,56 @@ def run_all() -> int:
         print("The run failed; the previous marts and report are untouched.")
         return 1
     print(f"Marts: {settings.marts_dir}")
+    return 0
+
+
+def _print_ledger_summary(data_quality: Path) -> None:
+    import duckdb
+
+    from pipelines.warehouse import read_sql
+
+    # The published mart, not the warehouse: reading it never waits for (or blocks) a run.
+    with duckdb.connect() as conn:
+        rows = conn.execute(
+            read_sql("pipelines", "status.sql"), {"path": str(data_quality)}
+        ).fetchall()
+        failed = conn.execute(
+            "SELECT DISTINCT path, error_message FROM read_parquet($path) "
+            "WHERE status = 'failed' ORDER BY path",
+            {"path": str(data_quality)},
+        ).fetchall()
+    for source, loaded, failed_files, removed, read, loaded_rows, rejected, last in rows:
+        print(
+            f"{source}: {loaded} files loaded, {failed_files} failed, {removed} removed; "
+            f"rows read {read}, loaded {loaded_rows}, rejected {rejected}; last ingest {last}"
+        )
+    for path, error in failed:
+        print(f"  failed: {path}: {error}")
+
+
+def status() -> int:
+    """Print the ledger summary of the published marts and the last run's outcome."""
+    settings = configure_dagster_environment()
+    from dagster import DagsterInstance
+
+    data_quality = settings.marts_dir / "data_quality.parquet"
+    if data_quality.exists():
+        _print_ledger_summary(data_quality)
+    else:
+        print(f"No marts published yet in {settings.marts_dir}.")
+    with DagsterInstance.get() as instance:
+        runs = instance.get_runs(limit=1)
+        if not runs:
+            print("No run recorded yet.")
+            return 0
+        run = runs[0]
+        record = instance.get_run_record_by_id(run.run_id)
+        started = record.start_time if record else None
+        ended = record.end_time if record else None
+        when = ""
+        if started:
+            when = f" started {datetime.fromtimestamp(started, UTC):%Y-%m-%d %H:%M:%S} UTC"
+        if started and ended:
+            when += f", took {ended - started:.0f} s"
+        print(f"Last run: {run.job_name} {run.status.value}{when}")
     return 0

@@ -1,4 +1,5 @@
-"""``partner-impact run``: every asset and check in-process; non-zero exit on a blocking failure."""
+"""``partner-impact run``: every asset and check in-process, non-zero exit on a blocking failure;
+``partner-impact status``: the ledger summary and the last run's outcome."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def test_run_publishes_then_refuses_to_publish_unaccounted_data(
     out = capsys.readouterr().out
     assert "stg_activity: files loaded 9, files skipped 0, files failed 3" in out
     assert "check stg_activity:no_failed_files WARN: failed" in out
+    assert main(["status"]) == 0
+    status = capsys.readouterr().out
+    assert "activity: 9 files loaded, 3 failed, 0 removed; rows read 24" in status
+    assert "failed: activity/log_2012_05_empty.csv: the file is empty: no header line" in status
+    assert "Last run: materialize_everything SUCCESS" in status
     marts = data_dir / "marts"
     before = _published(marts)
     assert {"school_panel.parquet", "student_scores.parquet", "analyst.duckdb"} <= set(before)
@@ -41,3 +47,5 @@ def test_run_publishes_then_refuses_to_publish_unaccounted_data(
     assert "check stg_rosters:unique_keys ERROR: failed" in out
     assert "The run failed" in out
     assert _published(marts) == before
+    assert main(["status"]) == 0
+    assert "Last run: materialize_everything FAILURE" in capsys.readouterr().out
