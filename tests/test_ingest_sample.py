@@ -105,6 +105,29 @@ def test_every_corrupted_row_is_rejected_or_repaired_as_documented(state) -> Non
     assert set(rejects) == expected_rejected  # no clean row is rejected
 
 
+def test_repaired_values_are_loaded_as_the_truth_says(state) -> None:
+    """Stray spaces trimmed; Windows-1252 text in a UTF-8 file decoded as Windows-1252."""
+    warehouse = state["data"] / "warehouse.duckdb"
+    rosters = {
+        (path, line): (school_code, school_name, system_name)
+        for path, line, school_code, school_name, system_name in _query(
+            warehouse, "SELECT path, line, school_code, school_name, system_name FROM stg_rosters"
+        )
+    }
+    checked = 0
+    for corruption in state["truth"]["corruptions"]:
+        row = rosters.get((corruption["file"], corruption["line"]))
+        if row is None or corruption["redacted"]:
+            continue
+        if corruption["kind"] == "windows_1252_text":
+            assert corruption["new"] in row[1:], corruption
+            checked += 1
+        elif corruption["kind"] == "stray_whitespace" and corruption["column"] == "school_code":
+            assert row[0] == corruption["original"], corruption
+            checked += 1
+    assert checked > 0
+
+
 def test_reasons_match_the_kind_of_corruption(state) -> None:
     warehouse = state["data"] / "warehouse.duckdb"
     rejects = dict(

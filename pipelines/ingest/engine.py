@@ -14,6 +14,7 @@ import hashlib
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,14 @@ from pipelines.ingest.checks_sql import (
     table_parameters,
     table_projections,
 )
-from pipelines.ingest.files import UTF8, UTF8_BOM, discover, scan_all, write_utf8_copy
+from pipelines.ingest.files import (
+    UTF8,
+    UTF8_BOM,
+    WINDOWS_1252,
+    discover,
+    scan_all,
+    write_utf8_copy,
+)
 from pipelines.ingest.ledger import (
     FileResult,
     SourceSummary,
@@ -43,6 +51,14 @@ BATCH_BYTES = 1 << 30
 """Files are read together up to about this many bytes (memory stays bounded)."""
 
 Log = Callable[[str], None]
+
+
+class _NotUtf8Error(Exception):
+    """Files of a batch whose cells DuckDB found not to be UTF-8: read them as Windows-1252."""
+
+    def __init__(self, paths: set[str]) -> None:
+        super().__init__(f"{len(paths)} file(s) are not UTF-8")
+        self.paths = paths
 
 
 def _batches(pending: list[RecognizedFile]) -> Iterator[list[RecognizedFile]]:
@@ -106,6 +122,9 @@ def _load_batch(
     try:
         run_script(conn, read_sql(PACKAGE, "forget_files.sql"), {"paths": [i.path for i in batch]})
         read_batch(conn, members, header, projections)
+        not_utf8 = {path for (path,) in fetch_all(conn, read_sql(PACKAGE, "not_utf8.sql"))}
+        if not_utf8:
+            raise _NotUtf8Error(not_utf8)
         _validate(conn, source, layout)
         run_script(conn, read_sql(PACKAGE, "record_rejects.sql"), {"source": source})
         counts = {
@@ -151,6 +170,14 @@ def _ingest_batch(
     started = time.perf_counter()
     try:
         return _load_batch(conn, source, batch, context_version, scratch_dir)
+    except _NotUtf8Error as error:
+        transcoded = [
+            replace(item, facts=replace(item.facts, encoding=WINDOWS_1252))
+            if item.path in error.paths
+            else item
+            for item in batch
+        ]
+        return _ingest_batch(conn, source, transcoded, context_version, scratch_dir)
     except (OSError, duckdb.Error) as error:
         if len(batch) > 1:
             return [

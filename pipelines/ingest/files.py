@@ -1,7 +1,8 @@
 """Raw files on disk: which ones exist, their fingerprint and encoding, a UTF-8 copy if needed.
 
 One streaming pass per file computes everything the ledger and the reader need (SHA-256, size,
-encoding, blank lines), so even a multi-gigabyte export is read once before DuckDB parses it.
+byte-order mark, blank lines), so even a multi-gigabyte export is read once before DuckDB
+parses it.
 """
 
 from __future__ import annotations
@@ -71,25 +72,23 @@ def _blank_line_numbers(path: Path) -> tuple[int, ...]:
 
 
 def scan(path: Path) -> FileFacts:
-    """Hash the file, measure it and recognize its encoding in one streaming pass.
+    """Hash the file, measure it and look at its byte-order mark in one streaming pass.
 
-    A file that is not valid UTF-8 is taken as Windows-1252, what spreadsheet exports on
-    Windows write; a file mixing both is handled the same way, line by line (see
-    :func:`write_utf8_copy`).
+    The encoding is taken from the byte-order mark (UTF-8 without one). Whether the text is
+    really UTF-8 is left to DuckDB, which checks every cell it reads and reports the lines that
+    are not; the ingest then reads that file again as Windows-1252 (see :func:`write_utf8_copy`).
+    Decoding here would cost more than hashing.
     """
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder(UTF8)()
     size = 0
-    valid_utf8 = True
     has_blank_line = False
     previous_tail = b""
     with path.open("rb") as handle:
-        first = True
+        head = handle.read(4)
+        if head.startswith(_UTF16_BOMS):
+            return FileFacts(path, "", 0, "utf-16", ())
+        handle.seek(0)
         while chunk := handle.read(_CHUNK):
-            if first:
-                if chunk.startswith(_UTF16_BOMS):
-                    return FileFacts(path, "", 0, "utf-16", ())
-                first = False
             digest.update(chunk)
             size += len(chunk)
             if not has_blank_line:
@@ -98,20 +97,7 @@ def scan(path: Path) -> FileFacts:
                     blank in part for blank in (b"\n\n", b"\n\r\n") for part in (chunk, seam)
                 )
             previous_tail = chunk[-2:]
-            # ASCII chunks need no decoding unless a multi-byte sequence is pending.
-            if valid_utf8 and (not chunk.isascii() or decoder.getstate()[0]):
-                try:
-                    decoder.decode(chunk)
-                except UnicodeDecodeError:
-                    valid_utf8 = False
-        if valid_utf8:
-            try:
-                decoder.decode(b"", final=True)
-            except UnicodeDecodeError:
-                valid_utf8 = False
-    with path.open("rb") as handle:
-        starts_with_bom = handle.read(3) == _UTF8_BOM
-    encoding = (UTF8_BOM if starts_with_bom else UTF8) if valid_utf8 else WINDOWS_1252
+    encoding = UTF8_BOM if head.startswith(_UTF8_BOM) else UTF8
     blanks = _blank_line_numbers(path) if has_blank_line else ()
     return FileFacts(path, digest.hexdigest(), size, encoding, blanks)
 
