@@ -125,6 +125,7 @@ EXPECTED_FILES = {
     "activity/log_2012_07_missing_column.csv": ("failed", 0, 0, 0),
     "activity/log_2012_08_duplicates.csv": ("loaded", 4, 2, 2),
     "activity/log_2012_09_carets.csv": ("failed", 0, 0, 0),
+    "activity/log_2012_11_blank_lines.csv": ("loaded", 3, 2, 1),
     "assessments/armt_2011.csv": ("loaded", 5, 3, 2),
     "assessments/armt_plus_2012.csv": ("loaded", 9, 2, 7),
     "assessments/vendor_export_2013.csv": ("failed", 0, 0, 0),
@@ -148,6 +149,8 @@ EXPECTED_REJECTS = {
         (3, "log_id", "L0081", "duplicate row"),
         (5, "log_id", "L0082", "duplicate key"),
     ],
+    # Blank lines are skipped but counted: the bad record is on line 5 in any editor.
+    "activity/log_2012_11_blank_lines.csv": [(5, "minutes", "thirty", "not a number")],
     "assessments/armt_2011.csv": [
         (5, "STUDENT_ID", Pseudonym("7100000001"), "duplicate row"),  # same as line 2
         (6, "STUDENT_ID", Pseudonym("7100000003"), "duplicate key"),  # other scores than line 4
@@ -258,7 +261,7 @@ def test_a_replaced_file_replaces_its_rows_and_the_rest_is_skipped(runs) -> None
     assert total == loaded + 1 - 1  # the hostile-named file adds one; the replacement one less
     activity = second.metadata["stg_activity"]
     assert (activity["files_loaded"], activity["files_failed"]) == (1, 3)
-    assert activity["files_skipped"] == 9
+    assert activity["files_skipped"] == 10
     assert second.metadata["stg_assessments"]["files_loaded"] == 0
     assert second.metadata["schools"]["rebuilt"] is False
     assert second.metadata["partnering_dose"]["rebuilt"] is True

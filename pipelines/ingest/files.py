@@ -1,7 +1,7 @@
 """Raw files on disk: which ones exist, their fingerprint and encoding, a UTF-8 copy if needed.
 
 One streaming pass per file computes everything the ledger and the reader need (SHA-256, size,
-byte-order mark, blank lines), so even a multi-gigabyte export is read once before DuckDB
+byte-order mark, line count), so even a multi-gigabyte export is read once before DuckDB
 parses it.
 """
 
@@ -34,8 +34,8 @@ class FileFacts:
     size: int
     encoding: str
     """``utf-8``, ``utf-8-sig`` (with a byte-order mark), ``windows-1252`` or ``utf-16``."""
-    blank_lines: tuple[int, ...]
-    """Physical line numbers of empty lines, which the CSV reader skips but still counts."""
+    lines: int
+    """Physical lines (a last line without a line break counts too)."""
 
 
 def discover(source_dir: Path) -> list[Path]:
@@ -64,7 +64,8 @@ def scan_all(paths: list[Path]) -> list[FileFacts | OSError]:
         return list(pool.map(scan_or_error, paths))
 
 
-def _blank_line_numbers(path: Path) -> tuple[int, ...]:
+def blank_line_numbers(path: Path) -> tuple[int, ...]:
+    """Physical line numbers of the empty lines of ``path`` (the CSV reader skips them)."""
     with path.open("rb") as handle:
         return tuple(
             number for number, line in enumerate(handle, start=1) if not line.strip(b"\r\n")
@@ -80,26 +81,21 @@ def scan(path: Path) -> FileFacts:
     Decoding here would cost more than hashing.
     """
     digest = hashlib.sha256()
-    size = 0
-    has_blank_line = False
-    previous_tail = b""
+    size = newlines = 0
+    last = b""
     with path.open("rb") as handle:
         head = handle.read(4)
         if head.startswith(_UTF16_BOMS):
-            return FileFacts(path, "", 0, "utf-16", ())
+            return FileFacts(path, "", 0, "utf-16", 0)
         handle.seek(0)
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
-            if not has_blank_line:
-                seam = previous_tail + chunk[:2]
-                has_blank_line = any(
-                    blank in part for blank in (b"\n\n", b"\n\r\n") for part in (chunk, seam)
-                )
-            previous_tail = chunk[-2:]
+            newlines += chunk.count(b"\n")
+            last = chunk[-1:]
     encoding = UTF8_BOM if head.startswith(_UTF8_BOM) else UTF8
-    blanks = _blank_line_numbers(path) if has_blank_line else ()
-    return FileFacts(path, digest.hexdigest(), size, encoding, blanks)
+    lines = newlines + (1 if last not in (b"", b"\n") else 0)
+    return FileFacts(path, digest.hexdigest(), size, encoding, lines)
 
 
 def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:

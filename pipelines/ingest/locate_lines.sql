@@ -1,10 +1,10 @@
 -- From one batch scan (file_scan: csv_path, projected columns; rowid = position in the batch) and
 -- DuckDB's store_rejects tables, derive per file: each record's position (file_records), the
 -- lines DuckDB could not split (file_bad, one reason per line, the line's text never kept) and
--- the lines that are not parsed records (file_gaps, the input of number_lines.sql).
+-- how many records and bad lines it has (file_counts).
 
 CREATE OR REPLACE TEMP TABLE file_offsets AS
-SELECT b.path, s.csv_path, min(s.rowid) AS first_position
+SELECT b.path, s.csv_path, min(s.rowid) AS first_position, count(*) AS records
 FROM file_scan AS s
 JOIN batch_files AS b USING (csv_path)
 GROUP BY ALL;
@@ -28,20 +28,10 @@ JOIN file_scans AS scan USING (scan_id, file_id)
 JOIN batch_files AS b ON b.csv_path = scan.file_path
 ORDER BY b.path, e.line, e.column_idx;
 
--- Lines that are not parsed records: bad lines and blank lines. Before the j-th of them (at
--- line n) come n - 1 - j parsed records, so a record at position k sits on line
--- k + 1 + (number of such lines with fewer than k records before them).
-CREATE OR REPLACE TEMP TABLE file_gaps AS
-WITH skipped AS (
-    SELECT path, line FROM file_bad
-    UNION
-    SELECT unnest($blank_paths::VARCHAR[]) AS path, unnest($blank_lines::BIGINT[]) AS line
-),
-numbered AS (
-    SELECT path, line, row_number() OVER (PARTITION BY path ORDER BY line) AS skipped_so_far
-    FROM skipped
-    WHERE line > 1
-)
-SELECT path, line - 1 - skipped_so_far AS records_before, max(skipped_so_far) AS skipped_so_far
-FROM numbered
-GROUP BY ALL;
+CREATE OR REPLACE TEMP TABLE file_counts AS
+SELECT
+    b.path,
+    coalesce(o.records, 0) AS records,
+    (SELECT count(*) FROM file_bad AS bad WHERE bad.path = b.path) AS bad_lines
+FROM batch_files AS b
+LEFT JOIN file_offsets AS o USING (path);

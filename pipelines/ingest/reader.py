@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.files import FileFacts, decode_text
+from pipelines.ingest.files import FileFacts, blank_line_numbers, decode_text
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
@@ -135,16 +135,28 @@ def read_batch(
             "delimiter": header.delimiter,
         },
     )
-    blank_paths = [item.path for item in files for _ in item.facts.blank_lines]
-    blank_lines = [line for item in files for line in item.facts.blank_lines]
     run_script(
         conn,
         read_sql(PACKAGE, "locate_lines.sql"),
         {
-            "blank_paths": blank_paths,
-            "blank_lines": blank_lines,
             "structural_types": list(_STRUCTURAL_REASONS),
             "structural_reasons": list(_STRUCTURAL_REASONS.values()),
+        },
+    )
+    # A file whose physical lines are all header, records or bad lines has no blank line; the
+    # others (blank lines, or values holding line breaks) are searched for blank lines, which
+    # DuckDB skips but counts in its line numbers.
+    by_path = {item.path: item for item in files}
+    blank: dict[str, tuple[int, ...]] = {}
+    for path, records, bad_lines in fetch_all(conn, "SELECT * FROM file_counts"):
+        if by_path[path].facts.lines > 1 + records + bad_lines:
+            blank[path] = blank_line_numbers(by_path[path].csv_path)
+    run_script(
+        conn,
+        read_sql(PACKAGE, "file_gaps.sql"),
+        {
+            "blank_paths": [path for path, lines in blank.items() for _ in lines],
+            "blank_lines": [line for lines in blank.values() for line in lines],
         },
     )
     gaps = fetch_all(conn, "SELECT count(*) FROM file_gaps")[0][0]
