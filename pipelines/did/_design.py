@@ -2,7 +2,8 @@
 
 Non-numeric covariate columns are expanded to treatment-coded dummies over their levels in the
 whole sample, as R's model.matrix does, so a level missing from one comparison is an all-zero
-column there rather than a different parameterization.
+column there rather than a different parameterization. Missing values stay missing (nan) so
+that the rows can be dropped as incomplete.
 """
 
 from __future__ import annotations
@@ -18,16 +19,28 @@ def design_matrix(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, li
     for name in names:
         values = frame[name]
         if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-            columns.append(values.to_numpy(dtype=float))
+            columns.append(values.to_numpy(dtype=float, na_value=np.nan))
             labels.append(name)
             continue
-        levels = sorted(pd.unique(values.dropna()))
-        for level in levels[1:]:
-            columns.append((values == level).to_numpy(dtype=float))
+        missing = values.isna().to_numpy()
+        for level in sorted(pd.unique(values.dropna()))[1:]:
+            dummy = (values == level).to_numpy(dtype=float)
+            dummy[missing] = np.nan
+            columns.append(dummy)
             labels.append(f"{name}{level}")
-    matrix = np.column_stack(columns)
-    if np.linalg.matrix_rank(matrix) < matrix.shape[1]:
+    return np.column_stack(columns), labels
+
+
+def check_full_rank(matrix: np.ndarray, labels: list[str]) -> None:
+    """Raise if covariates are collinear (with each other or the intercept) in the sample."""
+    if matrix.shape[1] == 1:
+        return
+    # The triangular factor of a QR decomposition has the singular values of the design.
+    singular = np.linalg.svd(np.linalg.qr(matrix, mode="r"), compute_uv=False)
+    # numpy's rank tolerance for the full matrix, not for its small triangular factor.
+    tolerance = singular.max() * max(matrix.shape) * np.finfo(float).eps
+    if (singular <= tolerance).any():
         raise ValueError(
-            f"covariates {names} are collinear (singular design matrix): drop redundant terms"
+            f"covariates {labels[1:]} are collinear (singular design matrix): drop redundant "
+            "or constant terms"
         )
-    return matrix, labels

@@ -81,6 +81,17 @@ def _panel_batches(cells: list[Cell], arrays: PanelArrays) -> dict[tuple, list[i
     return batches
 
 
+def _runs(indices: np.ndarray) -> list[slice]:
+    """Sorted indices as contiguous slices (units are stored by cohort: a sample is a few)."""
+    breaks = np.flatnonzero(np.diff(indices) != 1) + 1
+    starts, ends = np.r_[0, breaks], np.r_[breaks, len(indices)]
+    return [slice(indices[a], indices[b - 1] + 1) for a, b in zip(starts, ends, strict=True)]
+
+
+def _gather(array: np.ndarray, runs: list[slice]) -> np.ndarray:
+    return array[runs[0]] if len(runs) == 1 else np.concatenate([array[r] for r in runs])
+
+
 def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:
     arrays = prepared.panel
     n = prepared.n
@@ -91,24 +102,38 @@ def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) 
         first = cells[members[0]]
         treated = prepared.unit_group == first.group
         sample = np.flatnonzero(treated | comparison_mask(prepared.unit_group, first))
-        d = treated[sample].astype(float)
+        rows = _runs(sample)
+        d = _gather(treated, rows).astype(float)
         n_treated = int(d.sum())
         _check_sample(first, n_treated, len(sample) - n_treated)
-        x = arrays.x[sample] if x_period < 0 else arrays.x[x_period, sample]
-        w = arrays.w[sample] if w_period < 0 else arrays.w[sample, w_period]
+        x = _gather(arrays.x if x_period < 0 else arrays.x[x_period], rows)
+        w = _gather(arrays.w if w_period < 0 else arrays.w[:, w_period], rows)
+        y = _gather(arrays.y, rows)
         current = [cells[i].current for i in members]
         base = [cells[i].base for i in members]
-        dy = arrays.y[sample][:, current] - arrays.y[sample][:, base]
+        dy = y[:, current] - y[:, base]
         result = _run(estimator, [cells[i] for i in members], dy, d, x, w)
         if result is None:
             att[members] = np.nan
             influence[:, members] = np.nan
             continue
         att[members] = result.att
-        influence[sample[:, None], np.asarray(members)[None, :]] = (
-            n / len(sample)
-        ) * result.influence
+        scaled = (n / len(sample)) * result.influence
+        offset = 0
+        for block in rows:
+            size = block.stop - block.start
+            for column, values in zip(
+                _runs(np.asarray(members)), _split(scaled, members), strict=True
+            ):
+                influence[block, column] = values[offset : offset + size]
+            offset += size
     return CellEstimates(att, influence)
+
+
+def _split(matrix: np.ndarray, members: list[int]) -> list[np.ndarray]:
+    """Columns of a batch result grouped like the contiguous runs of its cell indices."""
+    breaks = np.flatnonzero(np.diff(members) != 1) + 1
+    return np.split(matrix, breaks, axis=1)
 
 
 def _estimate_rows(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:

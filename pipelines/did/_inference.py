@@ -43,13 +43,21 @@ def cluster_sums(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarra
     """Influence functions summed within clusters (unchanged without clusters)."""
     if cluster is None:
         return influence
+    matrix = influence[:, None] if influence.ndim == 1 else influence
     n_clusters = int(cluster.max()) + 1
-    if influence.ndim == 1:
-        return np.bincount(cluster, influence, minlength=n_clusters)
-    sums = np.empty((n_clusters, influence.shape[1]))
-    for index, column in enumerate(influence.T):
-        sums[:, index] = np.bincount(cluster, column, minlength=n_clusters)
-    return sums
+    order = None if (np.diff(cluster) >= 0).all() else np.argsort(cluster, kind="stable")
+    codes = cluster if order is None else cluster[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    # One pass over contiguous runs of each cluster (units are stored sorted by cohort).
+    sums = np.zeros((n_clusters, matrix.shape[1]))
+    sums[codes[starts]] = np.add.reduceat(matrix if order is None else matrix[order], starts)
+    return sums[:, 0] if influence.ndim == 1 else sums
+
+
+def sum_of_squares(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
+    """Column sums of squared (cluster-summed) influence functions."""
+    sums = cluster_sums(influence, cluster)
+    return np.einsum("ij,ij->j", sums, sums)
 
 
 def vcov(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -64,12 +72,14 @@ def standard_errors(variance_diagonal: np.ndarray) -> np.ndarray:
     return np.where(se <= TINY_SE, np.nan, se)
 
 
-def wald_pretest(att: np.ndarray, covariance: np.ndarray, usable: np.ndarray) -> WaldTest | None:
-    """Joint test that the selected (pre-treatment) ATT(g,t) are all zero."""
+def wald_pretest(
+    att: np.ndarray, influence: np.ndarray, cluster: np.ndarray | None, usable: np.ndarray
+) -> WaldTest | None:
+    """Joint Wald test that the selected (pre-treatment) ATT(g,t) are all zero, as in R."""
     index = np.flatnonzero(usable)
     if len(index) == 0:
         return None
-    sub = covariance[np.ix_(index, index)]
+    sub = vcov(influence[:, index], cluster)
     if not np.isfinite(sub).all() or 1.0 / np.linalg.cond(sub, p=1) <= np.finfo(float).eps:
         return None
     estimates = att[index]
@@ -84,11 +94,10 @@ def small_sample_variance(
     matrix = influence[:, None] if influence.ndim == 1 else influence
     n = matrix.shape[0]
     if cluster is not None:
-        sums = cluster_sums(matrix, cluster)
-        n_clusters = sums.shape[0]
-        variance = (sums**2).sum(axis=0) / n**2 * n_clusters / max(n_clusters - 1, 1)
+        n_clusters = int(cluster.max()) + 1
+        variance = sum_of_squares(matrix, cluster) / n**2 * n_clusters / max(n_clusters - 1, 1)
         return variance, np.full(matrix.shape[1], float(max(n_clusters - 1, 1)))
-    per_stratum = cluster_sums(matrix**2, strata) / n**2  # (strata, k)
+    per_stratum = cluster_sums(matrix * matrix, strata) / n**2  # (strata, k)
     size = np.bincount(strata, minlength=per_stratum.shape[0]).astype(float)[:, None]
     # A one-unit stratum has no within-stratum variation to correct: it is kept as is.
     dof = np.maximum(size - 1.0, 1.0)
@@ -110,8 +119,7 @@ def uncertainty(
     if small_sample:
         variance, df = small_sample_variance(matrix, strata, cluster)
     else:
-        sums = cluster_sums(matrix, cluster)
-        variance = (sums**2).sum(axis=0) / matrix.shape[0] ** 2
+        variance = sum_of_squares(matrix, cluster) / matrix.shape[0] ** 2
         df = np.full(matrix.shape[1], np.inf)
     return Uncertainty(standard_errors(variance), df)
 

@@ -3,23 +3,24 @@
 The rules mirror R `did` 2.5.0's pre-processing (complete cases, weights normalized to mean one,
 never-treated coded as infinity, cohorts treated before the first period dropped, units with
 missing periods dropped from a balanced panel) but bad input raises a `ValueError` that names
-the problem instead of being coerced silently.
+the problem instead of being coerced silently. Everything runs on numpy arrays: with 50,000
+units x 12 periods the reshaping must not cost more than the estimation.
 """
 
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
-from pipelines.did._design import design_matrix
+from pipelines.did._design import check_full_rank, design_matrix
 
 
 @dataclass(frozen=True)
 class PanelArrays:
-    """A balanced panel as units x periods matrices (units sorted by id)."""
+    """A balanced panel as units x periods matrices (units sorted by cohort, then id)."""
 
     y: np.ndarray  # (n, T) outcomes
     w: np.ndarray  # (n,) or (n, T) when weights vary over time
@@ -57,80 +58,259 @@ class PreparedData:
         return len(self.unit_group)
 
 
+@dataclass(frozen=True)
+class _Observations:
+    """The columns in use, one entry per input row, filtered together.
+
+    Periods and cohorts are integer codes into small sorted tables of their values, so that
+    counting and filtering them is a bincount or a table lookup rather than a sort.
+    """
+
+    y: np.ndarray
+    period: np.ndarray  # code into period_values, -1 = missing
+    cohort: np.ndarray  # code into cohort_values
+    x: np.ndarray
+    w: np.ndarray
+    unit: np.ndarray | None  # codes ordered by id
+    cluster: np.ndarray | None
+    period_values: np.ndarray
+    cohort_values: np.ndarray  # inf = never treated
+
+    def keep(self, mask: np.ndarray) -> _Observations:
+        kept = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            row_wise = value is not None and not item.name.endswith("_values")
+            kept[item.name] = value[mask] if row_wise else value
+        return _Observations(**kept)
+
+    def present_periods(self) -> np.ndarray:
+        """Boolean table: which periods still have observations."""
+        return np.bincount(self.period, minlength=len(self.period_values)) > 0
+
+    def present_cohorts(self) -> np.ndarray:
+        return np.bincount(self.cohort, minlength=len(self.cohort_values)) > 0
+
+    @property
+    def g(self) -> np.ndarray:
+        return self.cohort_values[self.cohort]
+
+
 def _as_list(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
 
 
-def _check_columns(data: pd.DataFrame, needed: list[str], yname: str, tname: str, gname: str):
+def _numeric(data: pd.DataFrame, name: str, label: str) -> np.ndarray:
+    column = data[name]
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        raise ValueError(f"the {label} column {name!r} must be numeric, got {column.dtype}")
+    return column.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _codes(column: pd.Series) -> np.ndarray:
+    """Integer codes in sorted order of the values; -1 for missing."""
+    values = column.to_numpy()
+    if pd.api.types.is_integer_dtype(column.dtype) and len(values):
+        # Dense integer ids (the usual case) map in linear time without sorting.
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values):
+            present = np.zeros(high - low + 1, dtype=bool)
+            present[values - low] = True
+            return (np.cumsum(present) - 1)[values - low]
+    return pd.factorize(column, sort=True)[0]
+
+
+def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct values of a long array with few of them, and each entry's code."""
+    table = np.sort(pd.unique(values[~np.isnan(values)]))
+    codes = np.searchsorted(table, values)
+    codes[np.isnan(values)] = -1
+    return table, codes
+
+
+def _changing_units(unit: np.ndarray, value: np.ndarray) -> int:
+    """Number of units whose value differs between their rows."""
+    first = np.empty(int(unit.max()) + 1, dtype=value.dtype)
+    first[unit] = value
+    differs = value != first[unit]
+    return len(np.unique(unit[differs])) if differs.any() else 0
+
+
+def _read(
+    data: pd.DataFrame,
+    *,
+    yname: str,
+    tname: str,
+    idname: str | None,
+    gname: str,
+    covariates: list[str],
+    weightsname: str | None,
+    cluster_name: str | None,
+) -> tuple[_Observations, list[str]]:
+    needed = [yname, tname, gname, *covariates]
+    needed += [name for name in (idname, weightsname, cluster_name) if name is not None]
     missing = [name for name in dict.fromkeys(needed) if name not in data.columns]
     if missing:
         raise ValueError(f"columns not found in data: {missing}")
-    for name, label in ((yname, "outcome"), (tname, "time"), (gname, "group")):
-        column = data[name]
-        if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-            raise ValueError(f"the {label} column {name!r} must be numeric, got {column.dtype}")
+    y = _numeric(data, yname, "outcome")
+    period_values, period = _levels(_numeric(data, tname, "time"))
+    # Missing or zero first-treatment period both mean never treated.
+    g = _numeric(data, gname, "group")
+    cohort_values, cohort = _levels(np.where(np.isnan(g) | (g == 0), np.inf, g))
+    w = np.ones(len(data)) if weightsname is None else _numeric(data, weightsname, "weights")
+    x, labels = design_matrix(data, covariates)
+    unit = None
+    if idname is not None:
+        unit = _codes(data[idname])
+        if (unit < 0).any():
+            raise ValueError(f"id column {idname!r} has missing values")
+    cluster = None if cluster_name is None else _codes(data[cluster_name])
+    observations = _Observations(
+        y=y,
+        period=period,
+        cohort=cohort,
+        x=x,
+        w=w,
+        unit=unit,
+        cluster=cluster,
+        period_values=period_values,
+        cohort_values=cohort_values,
+    )
+    return observations, labels
 
 
-def _check_unit_invariant(frame: pd.DataFrame, idname: str, column: str, what: str) -> None:
-    per_unit = frame.groupby(idname, sort=False)[column].nunique(dropna=False)
-    changing = int((per_unit > 1).sum())
+def _check_units(obs: _Observations, panel: bool, cluster_name: str | None) -> None:
+    changing = _changing_units(obs.unit, obs.cohort)
     if changing:
         raise ValueError(
-            f"{what} column {column!r} changes over time for {changing} unit(s): it must be "
-            "constant within each unit (treatment is irreversible)"
+            f"group column changes over time for {changing} unit(s): it must be constant within "
+            "each unit (treatment is irreversible)"
         )
+    if cluster_name is not None:
+        changing = _changing_units(obs.unit, obs.cluster)
+        if changing:
+            raise ValueError(
+                f"cluster column {cluster_name!r} changes over time for {changing} unit(s): "
+                "clusters must contain whole units"
+            )
+    if panel:
+        observed = obs.period >= 0
+        slot = obs.unit[observed] * len(obs.period_values) + obs.period[observed]
+        if np.bincount(slot).max(initial=0) > 1:
+            raise ValueError("units are observed more than once in a period (id, time)")
 
 
-def _weights(frame: pd.DataFrame, weightsname: str | None) -> np.ndarray:
-    if weightsname is None:
-        return np.ones(len(frame))
-    weights = frame[weightsname].to_numpy(dtype=float)
-    if (weights < 0).any() or weights.mean() <= 0:
-        raise ValueError(f"weights {weightsname!r} must be non-negative with a positive mean")
-    return weights / weights.mean()
+def _complete(obs: _Observations) -> _Observations:
+    complete = ~(np.isnan(obs.y) | np.isnan(obs.w)) & (obs.period >= 0)
+    complete &= ~np.isnan(obs.x).any(axis=1)
+    if obs.cluster is not None:
+        complete &= obs.cluster >= 0
+    if not complete.all():
+        warnings.warn(
+            f"dropped {int((~complete).sum())} rows with missing values",
+            UserWarning,
+            stacklevel=4,
+        )
+        obs = obs.keep(complete)
+    if len(obs.y) == 0:
+        raise ValueError("no complete rows left after dropping missing values")
+    if (obs.w < 0).any() or obs.w.mean() <= 0:
+        raise ValueError("weights must be non-negative with a positive mean")
+    return replace(obs, w=obs.w / obs.w.mean())
+
+
+def _recode_cohorts(obs: _Observations, values: np.ndarray) -> _Observations:
+    """Give the cohort codes new values (possibly merging some of them)."""
+    table = np.unique(values)
+    return replace(obs, cohort=np.searchsorted(table, values)[obs.cohort], cohort_values=table)
 
 
 def _restrict_cohorts(
-    frame: pd.DataFrame, tname: str, control_group: str, anticipation: float
-) -> tuple[pd.DataFrame, np.ndarray]:
+    obs: _Observations, control_group: str, anticipation: float
+) -> tuple[_Observations, np.ndarray]:
     """Apply R's cohort rules; returns the kept rows and the estimable treated cohorts."""
-    group = frame["_g"].to_numpy()
-    periods = np.sort(frame[tname].unique())
+    last_period = obs.period_values[obs.present_periods()].max()
+    values = obs.cohort_values
+    obs = _recode_cohorts(obs, np.where(values > last_period + anticipation, np.inf, values))
     exclude_latest = None
-    if not np.isinf(group).any():
+    if not np.isinf(obs.cohort_values[obs.present_cohorts()]).any():
         if control_group == "nevertreated":
             raise ValueError(
                 "no never-treated units: use control_group='notyettreated' (comparisons with "
                 "not-yet-treated units) or add never-treated units (gname 0 or missing)"
             )
         # The last cohort serves as comparison until it is treated; later periods have none.
-        exclude_latest = group.max()
-        frame = frame[frame[tname] < exclude_latest - anticipation]
-        periods = np.sort(frame[tname].unique())
-        group = frame["_g"].to_numpy()
+        exclude_latest = obs.cohort_values[obs.present_cohorts()].max()
+        obs = obs.keep((obs.period_values < exclude_latest - anticipation)[obs.period])
+    periods = obs.period_values[obs.present_periods()]
     if len(periods) < 2:
         raise ValueError("at least two time periods with a valid comparison group are needed")
-    first = periods[0]
-    early = np.isfinite(group) & (group <= first + anticipation)
+    early_cohort = np.isfinite(obs.cohort_values) & (obs.cohort_values <= periods[0] + anticipation)
+    early = early_cohort[obs.cohort]
     if early.any():
         warnings.warn(
             f"dropped {int(early.sum())} rows of units already treated in the first period",
             UserWarning,
             stacklevel=4,
         )
-        frame = frame[~early]
-        group = frame["_g"].to_numpy()
-    cohorts = np.unique(group[np.isfinite(group)])
-    if exclude_latest is not None:
-        cohorts = cohorts[cohorts != exclude_latest]
+        obs = obs.keep(~early)
+    cohorts = obs.cohort_values[obs.present_cohorts()]
+    cohorts = cohorts[np.isfinite(cohorts) & (cohorts != exclude_latest)]
     if len(cohorts) == 0:
         raise ValueError(
             "no treated cohort can be estimated: gname must be the first treated period "
             "(0 or missing for never treated) and some units must be treated after the first period"
         )
-    return frame, cohorts
+    return obs, cohorts
+
+
+def _balance(obs: _Observations, allow_unbalanced: bool) -> tuple[_Observations, bool]:
+    """Drop units missing some period unless unbalanced panels are allowed."""
+    counts = np.bincount(obs.unit)
+    complete_unit = counts == obs.present_periods().sum()
+    if complete_unit[obs.unit].all():
+        return obs, True
+    if allow_unbalanced:
+        return obs, False
+    dropped = int(((counts > 0) & ~complete_unit).sum())
+    warnings.warn(
+        f"dropped {dropped} units missing in some periods to balance the panel "
+        "(set allow_unbalanced_panel=True to keep them)",
+        UserWarning,
+        stacklevel=4,
+    )
+    obs = obs.keep(complete_unit[obs.unit])
+    if len(obs.y) == 0:
+        raise ValueError("no units are observed in every period: the panel is empty")
+    return obs, True
+
+
+def _check_group_sizes(obs: _Observations, n_periods: int, required: int, control_group: str):
+    per_period = np.bincount(obs.cohort, minlength=len(obs.cohort_values)) / n_periods
+    small = (per_period > 0) & (per_period < required)
+    if not small.any():
+        return
+    cohorts = obs.cohort_values
+    if np.isinf(cohorts[small]).any() and control_group == "nevertreated":
+        raise ValueError(
+            f"the never-treated group is too small ({per_period[np.isinf(cohorts)][0]:.0f} per "
+            "period) to serve as comparison: use control_group='notyettreated'"
+        )
+    labels = ", ".join("never treated" if np.isinf(c) else f"{c:g}" for c in cohorts[small])
+    warnings.warn(
+        f"some groups have very few observations, estimates may be unstable: {labels}",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
+def _dense(codes: np.ndarray) -> np.ndarray:
+    """Renumber integer codes to 0..k-1 keeping their order."""
+    present = np.zeros(int(codes.max()) + 1, dtype=bool)
+    present[codes] = True
+    return (np.cumsum(present) - 1)[codes]
 
 
 def prepare(
@@ -157,156 +337,98 @@ def prepare(
     if len(clusters) > 1:
         raise ValueError(f"at most one cluster variable beyond idname is supported, got {clusters}")
     cluster_name = clusters[0] if clusters else None
-    needed = [yname, tname, gname, *covariates]
-    needed += [name for name in (idname, weightsname, cluster_name) if name is not None]
-    _check_columns(data, needed, yname, tname, gname)
-
-    frame = data[list(dict.fromkeys(needed))].copy()
-    # Missing or zero first-treatment period both mean never treated.
-    frame["_g"] = frame[gname].fillna(0).astype(float).replace(0.0, np.inf)
-    if idname is not None:
-        if frame[idname].isna().any():
-            raise ValueError(f"id column {idname!r} has missing values")
-        _check_unit_invariant(frame, idname, "_g", "group")
-        if cluster_name is not None:
-            _check_unit_invariant(frame, idname, cluster_name, "cluster")
-        if panel and frame.duplicated([idname, tname]).any():
-            raise ValueError(f"units are observed more than once in a period ({idname}, {tname})")
-
-    used = [c for c in needed if c != gname]
-    complete = frame[used].notna().all(axis=1).to_numpy()
-    if not complete.all():
-        warnings.warn(
-            f"dropped {int((~complete).sum())} rows with missing values",
-            UserWarning,
-            stacklevel=3,
-        )
-        frame = frame[complete]
-    if len(frame) == 0:
-        raise ValueError("no complete rows left after dropping missing values")
-
-    frame["_w"] = _weights(frame, weightsname)
-    last_period = frame[tname].max()
-    frame.loc[frame["_g"] > last_period + anticipation, "_g"] = np.inf
-    frame, cohorts = _restrict_cohorts(frame, tname, control_group, anticipation)
-
-    mode = "rc" if not panel else "panel"
+    obs, labels = _read(
+        data,
+        yname=yname,
+        tname=tname,
+        idname=idname,
+        gname=gname,
+        covariates=covariates,
+        weightsname=weightsname,
+        cluster_name=cluster_name,
+    )
+    if obs.unit is not None:
+        _check_units(obs, panel, cluster_name)
+    obs = _complete(obs)
+    obs, cohorts = _restrict_cohorts(obs, control_group, anticipation)
+    balanced = True
     if panel:
-        n_periods = frame[tname].nunique()
-        counts = frame.groupby(idname, sort=False)[tname].transform("size").to_numpy()
-        balanced = bool((counts == n_periods).all())
-        if not balanced and allow_unbalanced_panel:
-            mode = "unbalanced"
-        elif not balanced:
-            dropped = frame.loc[counts < n_periods, idname].nunique()
-            warnings.warn(
-                f"dropped {dropped} units missing in some periods to balance the panel "
-                "(set allow_unbalanced_panel=True to keep them)",
-                UserWarning,
-                stacklevel=3,
-            )
-            frame = frame[counts == n_periods]
-            if len(frame) == 0:
-                raise ValueError("no units are observed in every period: the panel is empty")
+        obs, balanced = _balance(obs, allow_unbalanced_panel)
+    if not (panel and balanced):
+        check_full_rank(obs.x, labels)
+    present = obs.present_periods()
+    periods = obs.period_values[present]
+    period = (np.cumsum(present) - 1)[obs.period]
+    _check_group_sizes(obs, len(periods), len(labels) + 4, control_group)
+    cluster = None if obs.cluster is None else _dense(obs.cluster)
+    g = obs.g
+    # Codes of the cohorts present, in increasing order of cohort (never treated last).
+    cohort = _dense(obs.cohort)
 
-    periods = np.sort(frame[tname].unique())
-    period_index = np.searchsorted(periods, frame[tname].to_numpy())
-    x_rows, labels = design_matrix(frame, covariates)
-    _check_group_sizes(frame, periods, len(labels) + 4, control_group)
-    cluster_rows = None
-    if cluster_name is not None:
-        cluster_rows = pd.factorize(frame[cluster_name], sort=True)[0]
-
-    if mode == "rc":
+    if not panel:
         return PreparedData(
             time_periods=periods,
             groups=cohorts,
-            unit_group=frame["_g"].to_numpy(),
-            unit_weight=frame["_w"].to_numpy(),
-            cluster=cluster_rows,
+            unit_group=g,
+            unit_weight=obs.w,
+            cluster=cluster,
             # Cross-section rows of one cohort in one period form a sample of their own.
-            strata=np.unique(
-                pd.factorize(frame["_g"])[0] * len(periods) + period_index, return_inverse=True
-            )[1],
+            strata=_dense(cohort * len(periods) + period),
             covariate_labels=labels,
             panel=None,
             rows=RowArrays(
-                y=frame[yname].to_numpy(dtype=float),
-                period=period_index,
-                w=frame["_w"].to_numpy(),
-                x=x_rows,
-                group=frame["_g"].to_numpy(),
-                unit=np.arange(len(frame)),
+                y=obs.y, period=period, w=obs.w, x=obs.x, group=g, unit=np.arange(len(obs.y))
             ),
         )
 
-    unit_index, _ = pd.factorize(frame[idname], sort=True)
-    n_units = int(unit_index.max()) + 1
-    # Each unit's earliest observation carries its time-invariant attributes, as in R.
-    order = np.lexsort((period_index, unit_index))
-    first_row = order[np.unique(unit_index[order], return_index=True)[1]]
-    unit_group = frame["_g"].to_numpy()[first_row]
-    cluster_units = None if cluster_rows is None else cluster_rows[first_row]
+    unit = _dense(obs.unit)
+    n_units = int(unit.max()) + 1
+    # Cohort and cluster are constant within a unit (checked above): any of its rows will do.
+    some_row = np.empty(n_units, dtype=int)
+    some_row[unit] = np.arange(len(unit))
+    # Units are stored by cohort (then id): each comparison sample is a few contiguous blocks.
+    rank = np.empty(n_units, dtype=int)
+    rank[np.argsort(cohort[some_row], kind="stable")] = np.arange(n_units)
+    unit = rank[unit]
+    some_row[unit] = np.arange(len(unit))
+    unit_group = g[some_row]
+    unit_cluster = None if cluster is None else cluster[some_row]
+    strata = cohort[some_row]
 
-    if mode == "unbalanced":
-        weights = frame["_w"].to_numpy()
-        unit_weight = np.bincount(unit_index, weights) / np.bincount(unit_index)
+    if not balanced:
         return PreparedData(
             time_periods=periods,
             groups=cohorts,
             unit_group=unit_group,
-            unit_weight=unit_weight,
-            cluster=cluster_units,
-            strata=pd.factorize(unit_group)[0],
+            unit_weight=np.bincount(unit, obs.w) / np.bincount(unit),
+            cluster=unit_cluster,
+            strata=strata,
             covariate_labels=labels,
             panel=None,
-            rows=RowArrays(
-                y=frame[yname].to_numpy(dtype=float),
-                period=period_index,
-                w=weights,
-                x=x_rows,
-                group=frame["_g"].to_numpy(),
-                unit=unit_index,
-            ),
+            rows=RowArrays(y=obs.y, period=period, w=obs.w, x=obs.x, group=g, unit=unit),
         )
 
     n_periods = len(periods)
-    y = np.empty((n_units, n_periods))
-    y[unit_index, period_index] = frame[yname].to_numpy(dtype=float)
-    w = np.empty((n_units, n_periods))
-    w[unit_index, period_index] = frame["_w"].to_numpy()
-    x = np.empty((n_periods, n_units, x_rows.shape[1]))
-    x[period_index, unit_index] = x_rows
-    w_panel = w[:, 0].copy() if (w == w[:, :1]).all() else w
-    x_panel = x[0].copy() if (x == x[:1]).all() else x
+    slot = unit * n_periods + period
+    y = np.empty(n_units * n_periods)
+    y[slot] = obs.y
+    w = np.empty(n_units * n_periods)
+    w[slot] = obs.w
+    y, w = y.reshape(n_units, n_periods), w.reshape(n_units, n_periods)
+    x = np.empty((n_units * n_periods, obs.x.shape[1]))
+    x[slot] = obs.x
+    x = x.reshape(n_units, n_periods, -1).transpose(1, 0, 2)
+    # Covariates that do not vary over time (the usual case) are kept once per unit.
+    x = np.ascontiguousarray(x[0]) if (x == x[:1]).all() else np.ascontiguousarray(x)
+    check_full_rank(x.reshape(-1, x.shape[-1]), labels)
     return PreparedData(
         time_periods=periods,
         groups=cohorts,
         unit_group=unit_group,
         unit_weight=w[:, 0].copy(),
-        cluster=cluster_units,
-        strata=pd.factorize(unit_group)[0],
+        cluster=unit_cluster,
+        strata=strata,
         covariate_labels=labels,
-        panel=PanelArrays(y=y, w=w_panel, x=x_panel),
+        panel=PanelArrays(y=y, w=w[:, 0].copy() if (w == w[:, :1]).all() else w, x=x),
         rows=None,
-    )
-
-
-def _check_group_sizes(
-    frame: pd.DataFrame, periods: np.ndarray, required: int, control_group: str
-) -> None:
-    per_period = frame.groupby("_g").size() / len(periods)
-    small = per_period[per_period < required]
-    if small.empty:
-        return
-    labels = ", ".join("never treated" if np.isinf(g) else f"{g:g}" for g in small.index)
-    if np.inf in small.index and control_group == "nevertreated":
-        raise ValueError(
-            f"the never-treated group is too small ({small[np.inf]:.0f} per period) to serve as "
-            "comparison: use control_group='notyettreated'"
-        )
-    warnings.warn(
-        f"some groups have very few observations, estimates may be unstable: {labels}",
-        UserWarning,
-        stacklevel=4,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from pipelines.did import _report
 from pipelines.did._cells import enumerate_cells
 from pipelines.did._estimate import estimate_cells
 from pipelines.did._formula import parse_covariates
-from pipelines.did._inference import standard_errors, vcov, wald_pretest
+from pipelines.did._inference import standard_errors, sum_of_squares, vcov, wald_pretest
 from pipelines.did._intervals import IntervalSettings, build_intervals
 from pipelines.did._prepare import prepare
 
@@ -44,7 +45,6 @@ class AttGtResult:
     se: np.ndarray
     df: np.ndarray
     crit_val: np.ndarray
-    vcov: np.ndarray
     influence_function: np.ndarray
     n_units: int
     pretest_stat: float
@@ -57,6 +57,11 @@ class AttGtResult:
     unit_weight: np.ndarray = field(repr=False)
     cluster: np.ndarray | None = field(repr=False)
     strata: np.ndarray = field(repr=False)
+
+    @cached_property
+    def vcov(self) -> np.ndarray:
+        """Large-sample covariance matrix of the ATT(g,t) estimates (R's V / n)."""
+        return vcov(self.influence_function, self.cluster)
 
     @property
     def ci_lower(self) -> np.ndarray:
@@ -179,7 +184,6 @@ def att_gt(
         control_group=control_group,
     )
     estimates = estimate_cells(cells, prepared, est_method)
-    covariance = vcov(estimates.influence, prepared.cluster)
     settings = IntervalSettings(
         small_sample=bool(small_sample),
         bstrap=bool(bstrap),
@@ -198,8 +202,9 @@ def att_gt(
 
     group = np.array([cell.group for cell in cells])
     time = np.array([cell.time for cell in cells])
-    pre = (group > time) & np.isfinite(standard_errors(np.diag(covariance)))
-    pretest = wald_pretest(estimates.att, covariance, pre)
+    variance = sum_of_squares(estimates.influence, prepared.cluster) / prepared.n**2
+    pre = (group > time) & np.isfinite(standard_errors(variance))
+    pretest = wald_pretest(estimates.att, estimates.influence, prepared.cluster, pre)
     return AttGtResult(
         group=group,
         time=time,
@@ -207,7 +212,6 @@ def att_gt(
         se=intervals.se,
         df=intervals.df,
         crit_val=intervals.crit_val,
-        vcov=covariance,
         influence_function=estimates.influence,
         n_units=prepared.n,
         pretest_stat=pretest.statistic if pretest else float("nan"),
