@@ -86,3 +86,16 @@ def test_aggregating_keeps_inference_settings():
     result = aggte(fitted("clustered"), type="dynamic")
     assert result.inference == fitted("clustered").inference
     assert isinstance(result.to_frame(), pd.DataFrame)
+
+
+def test_event_study_exposes_what_honest_did_reads():
+    from pipelines.did import honest_did_from_result
+
+    dynamic = aggte(fitted("universal"), type="dynamic")
+    np.testing.assert_array_equal(dynamic.event_times, dynamic.keys.astype(int))
+    finite = np.isfinite(dynamic.se)
+    np.testing.assert_allclose(np.sqrt(np.diag(dynamic.vcov))[finite], dynamic.se[finite])
+    robust = honest_did_from_result(dynamic, "smoothness", [0.0, 0.01])
+    assert robust.estimate == pytest.approx(dynamic.att[dynamic.keys == 0][0])
+    with pytest.raises(AttributeError):
+        _ = aggte(fitted("universal"), type="group").event_times

@@ -7,14 +7,15 @@ size), "dynamic" (event study by exposure length e = t - g), "group" (per cohort
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from pipelines.did import _report
+from pipelines.did._inference import vcov
 from pipelines.did._intervals import IntervalSettings, build_intervals
-from pipelines.did.attgt import AttGtResult
+from pipelines.did.attgt import AttGtResult, periods_column
 
 _KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}
 
@@ -40,6 +41,7 @@ class AggteResult:
     min_e: float
     max_e: float
     balance_e: int | None
+    cluster: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -55,6 +57,22 @@ class AggteResult:
     def ci_upper(self) -> np.ndarray:
         return self.att + self.crit_val * self.se
 
+    @property
+    def event_times(self) -> np.ndarray:
+        """Event times of a dynamic aggregation (with `coef` and `vcov`, what HonestDiD reads)."""
+        if self.type != "dynamic":
+            raise AttributeError(f"a {self.type!r} aggregation has no event times")
+        return self.keys.astype(int)
+
+    @property
+    def coef(self) -> np.ndarray:
+        return self.att
+
+    @property
+    def vcov(self) -> np.ndarray:
+        """Large-sample covariance of the components (from their influence functions, as R)."""
+        return vcov(self.influence_function, self.cluster)
+
     def to_frame(self) -> pd.DataFrame:
         """Components keyed by event_time, group or time; the overall row for "simple"."""
         if self.type == "simple":
@@ -69,7 +87,7 @@ class AggteResult:
             )
         return pd.DataFrame(
             {
-                _KEY_COLUMN[self.type]: self.keys,
+                _KEY_COLUMN[self.type]: periods_column(self.keys),
                 "att": self.att,
                 "se": self.se,
                 "ci_lower": self.ci_lower,
@@ -211,6 +229,7 @@ def aggte(
         min_e=low,
         max_e=high,
         balance_e=balance_e,
+        cluster=result.cluster,
     )
 
 

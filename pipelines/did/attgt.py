@@ -29,6 +29,13 @@ _CHOICES = {
 }
 
 
+def periods_column(values: np.ndarray) -> np.ndarray:
+    """Periods as integers when they are whole numbers (years), as floats otherwise."""
+    if len(values) and np.isfinite(values).all() and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values
+
+
 @dataclass(frozen=True)
 class AttGtResult:
     """Group-time ATTs with their influence functions, intervals and the pre-trend test.
@@ -79,8 +86,8 @@ class AttGtResult:
         """One row per cell: group, time, att, se, ci_lower, ci_upper."""
         return pd.DataFrame(
             {
-                "group": self.group,
-                "time": self.time,
+                "group": periods_column(self.group),
+                "time": periods_column(self.time),
                 "att": self.att,
                 "se": self.se,
                 "ci_lower": self.ci_lower,
