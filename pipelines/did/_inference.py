@@ -35,8 +35,9 @@ class Uncertainty(NamedTuple):
 
 class WaldTest(NamedTuple):
     statistic: float
-    df: int
+    df: int  # number of restrictions
     pvalue: float
+    denominator_df: float  # inf: chi-squared reference; finite: F(df, denominator_df) on W / df
 
 
 def cluster_sums(influence: np.ndarray, cluster: np.ndarray | None) -> np.ndarray:
@@ -72,19 +73,55 @@ def standard_errors(variance_diagonal: np.ndarray) -> np.ndarray:
     return np.where(se <= TINY_SE, np.nan, se)
 
 
+def small_sample_vcov(
+    influence: np.ndarray, strata: np.ndarray, cluster: np.ndarray | None
+) -> np.ndarray:
+    """Covariance matrix with the small-sample correction of `small_sample_variance`."""
+    n = influence.shape[0]
+    if cluster is not None:
+        n_clusters = int(cluster.max()) + 1
+        return vcov(influence, cluster) * n_clusters / max(n_clusters - 1, 1)
+    covariance = np.zeros((influence.shape[1], influence.shape[1]))
+    for stratum in np.unique(strata):
+        rows = influence[strata == stratum]
+        size = len(rows)
+        covariance += rows.T @ rows * (size / (size - 1) if size > 1 else 1.0)
+    return covariance / n**2
+
+
 def wald_pretest(
-    att: np.ndarray, influence: np.ndarray, cluster: np.ndarray | None, usable: np.ndarray
+    att: np.ndarray,
+    influence: np.ndarray,
+    cluster: np.ndarray | None,
+    usable: np.ndarray,
+    *,
+    strata: np.ndarray | None = None,
+    df: np.ndarray | None = None,
 ) -> WaldTest | None:
-    """Joint Wald test that the selected (pre-treatment) ATT(g,t) are all zero, as in R."""
+    """Joint Wald test that the selected (pre-treatment) ATT(g,t) are all zero.
+
+    Without `strata`, R's test: the large-sample covariance and a chi-squared reference. With
+    `strata` and the cells' degrees of freedom `df`, the small-sample version: the corrected
+    covariance and W / q referred to F(q, smallest df among the cells). R's test rejects about
+    23% of the time at 5% when 13 and 20 schools are treated; this one about 6%
+    (tests/test_did_montecarlo.py).
+    """
     index = np.flatnonzero(usable)
     if len(index) == 0:
         return None
-    sub = vcov(influence[:, index], cluster)
+    if strata is None:
+        sub = vcov(influence[:, index], cluster)
+    else:
+        sub = small_sample_vcov(influence[:, index], strata, cluster)
     if not np.isfinite(sub).all() or 1.0 / np.linalg.cond(sub, p=1) <= np.finfo(float).eps:
         return None
     estimates = att[index]
     statistic = float(estimates @ np.linalg.solve(sub, estimates))
-    return WaldTest(statistic, len(index), float(stats.chi2.sf(statistic, len(index))))
+    q = len(index)
+    if strata is None or df is None or not np.isfinite(df[index]).any():
+        return WaldTest(statistic, q, float(stats.chi2.sf(statistic, q)), float("inf"))
+    denominator = float(np.min(df[index]))
+    return WaldTest(statistic, q, float(stats.f.sf(statistic / q, q, denominator)), denominator)
 
 
 def small_sample_variance(

@@ -93,7 +93,13 @@ def attgt_summary(result: AttGtResult) -> str:
     ]
     lines += _table(["group", "time", "ATT", "SE", "CI lower", "CI upper"], rows)
     lines.append("")
-    if result.pretest_df:
+    if result.pretest_df and np.isfinite(result.pretest_denominator_df):
+        lines.append(
+            "Pre-test of parallel trends (all pre-treatment ATT(g,t) = 0, small-sample): "
+            f"F({result.pretest_df}, {result.pretest_denominator_df:.1f}) = "
+            f"{result.pretest_stat / result.pretest_df:.3f}, p = {result.pretest_pvalue:.4f}"
+        )
+    elif result.pretest_df:
         lines.append(
             "Pre-test of parallel trends (all pre-treatment ATT(g,t) = 0): "
             f"chi2({result.pretest_df}) = {result.pretest_stat:.3f}, "

@@ -57,6 +57,7 @@ class AttGtResult:
     pretest_stat: float
     pretest_df: int
     pretest_pvalue: float
+    pretest_denominator_df: float  # inf: chi-squared test (R's); finite: F test on W / df
     inference: IntervalSettings
     settings: dict
     time_periods: np.ndarray
@@ -155,8 +156,9 @@ def att_gt(
     `small_sample=True` (the default, and the one addition to R's interface) corrects the
     standard errors for the number of units in each cohort and uses Student t critical values
     (Welch-Satterthwaite degrees of freedom): with few treated units R's normal intervals
-    under-cover. `small_sample=False` reproduces R `did` exactly. The pre-test is R's Wald
-    test either way.
+    under-cover. The pre-test then uses the corrected covariance and an F reference (R's
+    chi-squared Wald test rejects about 23% of the time at 5% with 13 and 20 treated units).
+    `small_sample=False` reproduces R `did` exactly.
 
     Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
     group changes over time, no never-treated units with control_group="nevertreated", cells
@@ -211,7 +213,14 @@ def att_gt(
     time = np.array([cell.time for cell in cells])
     variance = sum_of_squares(estimates.influence, prepared.cluster) / prepared.n**2
     pre = (group > time) & np.isfinite(standard_errors(variance))
-    pretest = wald_pretest(estimates.att, estimates.influence, prepared.cluster, pre)
+    pretest = wald_pretest(
+        estimates.att,
+        estimates.influence,
+        prepared.cluster,
+        pre,
+        strata=prepared.strata if small_sample else None,
+        df=intervals.df,
+    )
     return AttGtResult(
         group=group,
         time=time,
@@ -224,6 +233,7 @@ def att_gt(
         pretest_stat=pretest.statistic if pretest else float("nan"),
         pretest_df=pretest.df if pretest else 0,
         pretest_pvalue=pretest.pvalue if pretest else float("nan"),
+        pretest_denominator_df=pretest.denominator_df if pretest else float("nan"),
         inference=settings,
         settings={
             "yname": yname,

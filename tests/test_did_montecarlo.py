@@ -1,0 +1,224 @@
+"""Monte Carlo: coverage of the Callaway-Sant'Anna intervals on panels shaped like the program.
+
+About 1,400 schools over 12 spring years (2008-2019); 13 schools first partnered in 2012 and
+20 in 2013, the rest never. School means of standardized scores: a school effect with 20% of the
+student variance (ICC 0.2), common year shocks, sampling noise of a school-year mean of 30-150
+students, a small school-year shock, and a partnering effect that grows with exposure
+(0.03 SD in the first year, +0.015 SD per year). Parallel trends hold, so pre-period ATTs are 0.
+
+Each replication estimates att_gt (no covariates, never-treated comparisons: the fast path)
+and the dynamic aggregation, and checks whether each interval covers the truth:
+- the default interval (small-sample corrected SEs, Welch t degrees of freedom);
+- R's analytic interval (influence-function SEs, normal critical value);
+- R's multiplier bootstrap (pointwise, normal critical value);
+- the uniform band over event times (default settings with cband=True), jointly.
+It also records the size of the parallel-trends pre-test (R's and the small-sample one) and
+fits a static two-way fixed-effects regression (within transformation) to show its bias when
+effects grow. With ~1,370 never-partnered schools TWFE is nearly unbiased (its comparisons are
+almost all against them); among the 33 partnered schools alone, where it must compare early
+with late cohorts, the already-treated serve as controls and growing effects drag it far down.
+
+Run with `-s` to print the coverage table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.did import aggte, att_gt
+
+pytestmark = pytest.mark.slow
+
+N_SCHOOLS = 1_400
+YEARS = np.arange(2008, 2020)
+COHORTS = {2012: 13, 2013: 20}
+REPLICATIONS = 1_000
+SEED = 20120901
+BOOTSTRAP_DRAWS = 499
+
+
+def effect(exposure: np.ndarray) -> np.ndarray:
+    return np.where(exposure >= 0, 0.03 + 0.015 * exposure, 0.0)
+
+
+def cohort_of_school() -> np.ndarray:
+    cohort = np.zeros(N_SCHOOLS)
+    start = 0
+    for year, size in COHORTS.items():
+        cohort[start : start + size] = year
+        start += size
+    return cohort
+
+
+def simulate_panel(rng: np.random.Generator, cohort: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes (schools x years) and the treatment indicator."""
+    n_years = len(YEARS)
+    students = rng.integers(30, 151, size=N_SCHOOLS)
+    school = rng.normal(0.0, np.sqrt(0.2), size=N_SCHOOLS)
+    year = rng.normal(0.0, 0.05, size=n_years)
+    noise = rng.normal(size=(N_SCHOOLS, n_years)) * np.sqrt(0.8 / students)[:, None]
+    noise += rng.normal(0.0, 0.03, size=(N_SCHOOLS, n_years))
+    exposure = YEARS[None, :] - cohort[:, None]
+    treated = (cohort[:, None] > 0) & (exposure >= 0)
+    outcome = school[:, None] + year[None, :] + noise + np.where(treated, effect(exposure), 0.0)
+    return outcome, treated.astype(float)
+
+
+def long_frame(outcome: np.ndarray, cohort: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "school": np.repeat(np.arange(N_SCHOOLS), len(YEARS)),
+            "year": np.tile(YEARS, N_SCHOOLS),
+            "cohort": np.repeat(cohort, len(YEARS)),
+            "score": outcome.ravel(),
+        }
+    )
+
+
+def twfe_static(outcome: np.ndarray, treated: np.ndarray) -> float:
+    """Static TWFE coefficient on a balanced panel by the two-way within transformation."""
+
+    def within(matrix: np.ndarray) -> np.ndarray:
+        return matrix - matrix.mean(axis=1, keepdims=True) - matrix.mean(axis=0) + matrix.mean()
+
+    d = within(treated)
+    return float((d * within(outcome)).sum() / (d * d).sum())
+
+
+def covers(estimate, se, crit, truth) -> np.ndarray:
+    return np.abs(np.asarray(estimate) - truth) <= np.asarray(crit) * np.asarray(se)
+
+
+@pytest.fixture(scope="module")
+def simulation() -> dict:
+    rng = np.random.default_rng(SEED)
+    cohort = cohort_of_school()
+    sizes = np.array(list(COHORTS.values()))
+    records: dict[str, list] = {key: [] for key in ("default", "r_analytic", "r_bootstrap")}
+    records.update(
+        band=[], overall=[], pretest=[], r_pretest=[], twfe=[], twfe_treated=[], simple=[]
+    )
+    partnered = cohort > 0
+    for _ in range(REPLICATIONS):
+        outcome, treated = simulate_panel(rng, cohort)
+        result = att_gt(long_frame(outcome, cohort), "score", "year", "school", "cohort")
+        default = aggte(result, type="dynamic")
+        event_times = default.keys
+        truth = effect(event_times)
+        overall_truth = truth[event_times >= 0].mean()
+        r_analytic = aggte(result, type="dynamic", small_sample=False)
+        r_boot = aggte(result, type="dynamic", small_sample=False, bstrap=True, random_state=rng)
+        band = aggte(result, type="dynamic", cband=True, random_state=rng)
+        for name, agg in (
+            ("default", default),
+            ("r_analytic", r_analytic),
+            ("r_bootstrap", r_boot),
+        ):
+            records[name].append(covers(agg.att, agg.se, agg.crit_val, truth))
+            records["overall"].append(
+                (
+                    name,
+                    bool(
+                        covers(agg.overall_att, agg.overall_se, agg.overall_crit_val, overall_truth)
+                    ),
+                )
+            )
+        records["band"].append(bool(covers(band.att, band.se, band.crit_val, truth).all()))
+        records["pretest"].append(result.pretest_pvalue < 0.05)
+        records["r_pretest"].append(r_result_pretest(result) < 0.05)
+        records["twfe"].append(twfe_static(outcome, treated))
+        records["twfe_treated"].append(twfe_static(outcome[partnered], treated[partnered]))
+        simple = aggte(result, type="simple")
+        records["simple"].append(simple.overall_att)
+    exposure_truth = np.concatenate([effect(YEARS[year <= YEARS] - year) for year in COHORTS])
+    weights = np.concatenate(
+        [np.full((year <= YEARS).sum(), size) for year, size in zip(COHORTS, sizes, strict=True)]
+    )
+    summary = {
+        "event_times": event_times,
+        "coverage": {
+            k: np.mean(records[k], axis=0) for k in ("default", "r_analytic", "r_bootstrap")
+        },
+        "overall": {
+            name: np.mean([hit for label, hit in records["overall"] if label == name])
+            for name in ("default", "r_analytic", "r_bootstrap")
+        },
+        "band": float(np.mean(records["band"])),
+        "pretest_rejection": float(np.mean(records["pretest"])),
+        "r_pretest_rejection": float(np.mean(records["r_pretest"])),
+        "twfe": np.array(records["twfe"]),
+        "twfe_treated": np.array(records["twfe_treated"]),
+        "simple": np.array(records["simple"]),
+        "simple_truth": float(np.sum(exposure_truth * weights) / weights.sum()),
+    }
+    _print(summary)
+    return summary
+
+
+def r_result_pretest(result) -> float:
+    """p-value of R's chi-squared pre-test for the same estimates."""
+    from pipelines.did._inference import wald_pretest
+
+    pre = result.group > result.time
+    test = wald_pretest(result.att, result.influence_function, result.cluster, pre)
+    return test.pvalue
+
+
+def _print(summary: dict) -> None:
+    print(f"\nCoverage of nominal 95% intervals over {REPLICATIONS} replications")
+    print("event time " + " ".join(f"{e:6.0f}" for e in summary["event_times"]))
+    for name, values in summary["coverage"].items():
+        print(f"{name:11s}" + " ".join(f"{v:6.3f}" for v in values))
+    for name, value in summary["overall"].items():
+        print(f"overall ATT ({name}): {value:.3f}")
+    print(f"uniform band over all event times, joint coverage: {summary['band']:.3f}")
+    print(
+        "pre-test rejection rate at 5% (parallel trends hold): "
+        f"default {summary['pretest_rejection']:.3f}, R {summary['r_pretest_rejection']:.3f}"
+    )
+    simple, truth = summary["simple"], summary["simple_truth"]
+    print(f"simple ATT: truth {truth:.4f}, Callaway-Sant'Anna mean {simple.mean():.4f}")
+    for label, key in (("all schools", "twfe"), ("partnered schools only", "twfe_treated")):
+        values = summary[key]
+        print(
+            f"static TWFE, {label}: mean {values.mean():.4f} (bias {values.mean() - truth:+.4f}, "
+            f"MC s.e. {values.std() / np.sqrt(len(values)):.4f})"
+        )
+
+
+def _band(coverage: float) -> bool:
+    return 0.925 <= coverage <= 0.975
+
+
+def test_default_interval_covers_overall_effect(simulation):
+    assert _band(simulation["overall"]["default"])
+
+
+def test_default_interval_covers_event_study(simulation):
+    coverage = simulation["coverage"]["default"]
+    # Pooled over event times (Monte Carlo error about 0.2 points), and no event time far off.
+    assert _band(coverage.mean())
+    assert coverage.min() >= 0.91
+
+
+def test_large_sample_intervals_under_cover_with_few_treated_schools(simulation):
+    default = simulation["coverage"]["default"].mean()
+    r_analytic = simulation["coverage"]["r_analytic"].mean()
+    assert r_analytic < default - 0.01
+    assert simulation["coverage"]["r_bootstrap"].mean() < default - 0.01
+
+
+def test_small_sample_pretest_has_about_nominal_size(simulation):
+    assert simulation["r_pretest_rejection"] > 0.12  # R's chi-squared test over-rejects
+    assert 0.025 <= simulation["pretest_rejection"] <= 0.09
+
+
+def test_twfe_is_biased_when_effects_grow_and_callaway_santanna_is_not(simulation):
+    simple, truth = simulation["simple"], simulation["simple_truth"]
+    assert abs(simple.mean() - truth) < 4 * simple.std() / np.sqrt(len(simple))
+    # With the never-partnered schools as comparisons TWFE stays close to the ATT...
+    assert abs(simulation["twfe"].mean() - truth) < 0.05 * truth
+    # ...but comparing partnered cohorts with each other it loses most of the effect.
+    assert simulation["twfe_treated"].mean() < 0.5 * truth
