@@ -1,0 +1,155 @@
+"""A Callaway–Sant'Anna specification on one subject: ATT(g,t), its aggregations, pre-test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipelines.estimates.covariates import GROUP, ID, TIME
+from pipelines.estimates.specification import Analysis, Specification
+
+AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
+_KEY = {"dynamic": "event_time", "group": "group", "calendar": "time"}
+
+
+@dataclass(frozen=True)
+class CallawayEstimates:
+    """Frames for the estimate marts plus the fitted objects later steps reuse."""
+
+    result: object  # pipelines.did.AttGtResult
+    attgt: pd.DataFrame
+    aggregate: pd.DataFrame
+    event_study: pd.DataFrame
+    pretrend: pd.DataFrame
+    overall: dict  # att, se, ci_lower, ci_upper, n_treated_schools, n_comparison_schools
+
+
+def att_gt_arguments(spec: Specification, analysis: Analysis, covariates: list[str]) -> dict:
+    """Keyword arguments of ``pipelines.did.att_gt`` for ``spec`` (beyond the data columns)."""
+    return {
+        "xformla": covariates or None,
+        "control_group": spec.control_group,
+        "est_method": spec.est_method,
+        "anticipation": spec.anticipation,
+        "base_period": spec.base_period,
+        "bstrap": True,
+        "biters": spec.bootstrap_draws,
+        "cband": spec.uniform_bands,
+        "alp": analysis.alpha,
+        "random_state": analysis.seed,
+    }
+
+
+def estimate_callaway(
+    frame: pd.DataFrame,
+    outcome: str,
+    covariates: list[str],
+    spec: Specification,
+    analysis: Analysis,
+) -> CallawayEstimates:
+    """Run ``att_gt`` and all four ``aggte`` aggregations of ``spec`` on one subject's rows."""
+    from pipelines.did import aggte, att_gt
+
+    result = att_gt(frame, outcome, TIME, ID, GROUP, **att_gt_arguments(spec, analysis, covariates))
+    aggregates = {
+        kind: aggte(result, type=kind, random_state=analysis.seed) for kind in AGGREGATIONS
+    }
+    attgt = result.to_frame()
+    attgt.insert(2, "event_time", attgt["time"] - attgt["group"])
+    simple = aggregates["simple"]
+    lower, upper = simple.overall_ci
+    treated = np.isfinite(result.unit_group) & np.isin(result.unit_group, result.group)
+    overall = {
+        "att": simple.overall_att,
+        "se": simple.overall_se,
+        "ci_lower": lower,
+        "ci_upper": upper,
+        "n_treated_schools": int(treated.sum()),
+        "n_comparison_schools": int(np.isinf(result.unit_group).sum()),
+    }
+    return CallawayEstimates(
+        result=result,
+        attgt=attgt.astype({"group": int, "time": int, "event_time": int}),
+        aggregate=_aggregate_frame(aggregates),
+        event_study=_event_study_frame(aggregates["dynamic"], spec),
+        pretrend=pd.DataFrame(
+            {
+                "test": ["Wald test that every pre-program ATT(g,t) is zero"],
+                "statistic": [result.pretest_stat],
+                "df": [result.pretest_df],
+                "p_value": [result.pretest_pvalue],
+            }
+        ),
+        overall=overall,
+    )
+
+
+def _aggregate_frame(aggregates: dict) -> pd.DataFrame:
+    """Overall row (key missing, pointwise interval) then components (uniform if banded)."""
+    frames = []
+    for kind, aggregate in aggregates.items():
+        lower, upper = aggregate.overall_ci
+        frames.append(
+            pd.DataFrame(
+                {
+                    "aggregation": [kind],
+                    "key": [pd.NA],
+                    "att": [aggregate.overall_att],
+                    "se": [aggregate.overall_se],
+                    "ci_lower": [lower],
+                    "ci_upper": [upper],
+                    "interval": ["pointwise"],
+                }
+            )
+        )
+        if kind == "simple":
+            continue
+        components = aggregate.to_frame().rename(columns={_KEY[kind]: "key"})
+        components.insert(0, "aggregation", kind)
+        components["interval"] = "uniform" if aggregate.inference.cband else "pointwise"
+        frames.append(components)
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.astype({"key": "Int64"})
+
+
+def _event_study_frame(dynamic, spec: Specification) -> pd.DataFrame:
+    """Event-time effects without the reference period (fixed at zero, no interval)."""
+    frame = dynamic.to_frame()
+    reference = -1 - spec.anticipation
+    if spec.base_period == "universal":
+        frame = frame[frame["event_time"] != reference]
+    frame = frame.assign(
+        interval="uniform" if dynamic.inference.cband else "pointwise",
+        reference_period=reference if spec.base_period == "universal" else pd.NA,
+    )
+    return frame.astype({"event_time": int, "reference_period": "Int64"}).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class EventStudy:
+    """The ``EventStudyLike`` view of a dynamic aggregation that HonestDiD needs."""
+
+    event_times: np.ndarray
+    coef: np.ndarray
+    vcov: np.ndarray
+    settings: dict
+
+
+def honest_event_study(result, min_e: int, max_e: int) -> EventStudy:
+    """Dynamic aggregation of ``result`` on [min_e, max_e] with V = ψ'ψ / n² (school-clustered).
+
+    As R's ``honest_did`` for ``aggte`` objects: the covariance comes from the event-time
+    influence functions, one row per school.
+    """
+    from pipelines.did import aggte
+
+    dynamic = aggte(result, type="dynamic", min_e=min_e, max_e=max_e, bstrap=False, cband=False)
+    influence = dynamic.influence_function
+    return EventStudy(
+        event_times=dynamic.keys.astype(int),
+        coef=dynamic.att,
+        vcov=influence.T @ influence / influence.shape[0] ** 2,
+        settings=dict(result.settings),
+    )

@@ -1,0 +1,81 @@
+"""What the published estimates were computed from, so unchanged work is not redone.
+
+A version is the analysis file's hash, a fingerprint of the input marts' content (not their
+files: republishing the same rows must not count as a change) and a fingerprint of the code
+that estimates. It is published with the estimates (``estimates_provenance``); a run whose
+version matches the published one keeps the published tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+CODE_PACKAGES = ("pipelines.estimates", "pipelines.did")
+
+
+def frame_fingerprint(frame: pd.DataFrame, keys: Sequence[str]) -> str:
+    """SHA-256 of a frame's columns and rows, independent of row and column order."""
+    ordered = frame.sort_values(list(keys), kind="stable").reset_index(drop=True)
+    ordered = ordered[sorted(ordered.columns)]
+    digest = hashlib.sha256("\0".join(ordered.columns).encode())
+    digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def combine(*parts: str) -> str:
+    """One fingerprint from several."""
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Version:
+    analysis_sha256: str
+    inputs_fingerprint: str
+    code_fingerprint: str
+
+    def frame(self, headline: str, seconds: float) -> pd.DataFrame:
+        """The one-row ``estimates_provenance`` table."""
+        return pd.DataFrame(
+            {
+                "analysis_sha256": [self.analysis_sha256],
+                "inputs_fingerprint": [self.inputs_fingerprint],
+                "code_fingerprint": [self.code_fingerprint],
+                "headline": [headline],
+                "built_at": [datetime.now(UTC)],
+                "seconds": [round(seconds, 3)],
+            }
+        )
+
+
+def current_version(
+    inputs: Mapping[str, tuple[pd.DataFrame, Sequence[str]]], analysis_sha256: str
+) -> Version:
+    """Version of the estimates from ``inputs`` (name -> (frame, key columns))."""
+    from pipelines.ingest.versions import code_fingerprint
+
+    inputs_fingerprint = combine(
+        *(
+            f"{name}:{frame_fingerprint(frame, keys)}"
+            for name, (frame, keys) in sorted(inputs.items())
+        )
+    )
+    return Version(analysis_sha256, inputs_fingerprint, code_fingerprint(*CODE_PACKAGES))
+
+
+def published_version(directory: Path, tables: Sequence[str]) -> Version | None:
+    """The version of the estimates published in ``directory``; None if any table is missing."""
+    if not all((directory / f"{name}.parquet").is_file() for name in tables):
+        return None
+    provenance = pd.read_parquet(directory / "estimates_provenance.parquet")
+    if len(provenance) != 1:
+        return None
+    row = provenance.iloc[0]
+    return Version(
+        str(row["analysis_sha256"]), str(row["inputs_fingerprint"]), str(row["code_fingerprint"])
+    )

@@ -1,0 +1,48 @@
+"""Publish the estimate tables atomically, with the marts' publisher, and read them back.
+
+The tables go to ``data/estimates/`` (``<table>.parquet`` plus ``analyst.duckdb``, views over
+them), not ``data/marts/``: the marts' publisher rebuilds the folder's ``analyst.duckdb`` from
+the tables it is given, so publishing the estimates into ``data/marts/`` would drop the marts'
+views (docs/analysis.md, "Where the estimates are published").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from pipelines.settings import Settings
+
+PACKAGE = "pipelines.estimates"
+
+
+def estimates_dir(settings: Settings) -> Path:
+    """Where the estimate tables are published: ``<data dir>/estimates``."""
+    return settings.data_dir / "estimates"
+
+
+def publish_estimates(tables: Mapping[str, pd.DataFrame], directory: Path) -> dict[str, Path]:
+    """Write every table to ``directory/<name>.parquet`` atomically (all or none replaced)."""
+    import duckdb
+
+    from pipelines.ingest.reader import quote_identifier
+    from pipelines.marts.publish import publish_marts
+    from pipelines.warehouse import read_sql, run_script
+
+    stage = read_sql(PACKAGE, "stage_table.sql")
+    conn = duckdb.connect()
+    try:
+        for name, frame in tables.items():
+            conn.register("frame", frame)
+            run_script(conn, stage.replace("{table}", quote_identifier(name)))
+            conn.unregister("frame")
+        return publish_marts(conn, list(tables), directory)
+    finally:
+        conn.close()
+
+
+def read_estimates(directory: Path, names: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """The published tables ``names`` (``FileNotFoundError`` if one is missing)."""
+    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in names}

@@ -1,0 +1,201 @@
+"""Run the whole analysis on the published marts and return the estimate tables.
+
+Every step (a specification, a robustness check, a dose estimate on one subject) either adds
+rows or records why it could not: ``estimates_status`` has one row per step with ``ok``,
+``warning`` (with the estimator's warnings) or ``failed`` (with its error). Estimators refuse
+data they cannot use (too few schools, no overlap, a singular design) with a ``ValueError``;
+any other error of one step is recorded with its type, so one estimator's edge case does not
+stop the others. Failures are never silent: they are in the table and in the asset's metadata,
+and the tests require no failure on the synthetic samples except the documented ones.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from pipelines.estimates import callaway, dose, regressions, robustness
+from pipelines.estimates.covariates import GROUP, ID
+from pipelines.estimates.describe import method_text
+from pipelines.estimates.panel import SubjectPanel, subject_panels
+from pipelines.estimates.specification import Analysis
+from pipelines.estimates.tables import assemble
+
+# Specification names of the steps that are not specifications.
+BACON, BALANCE, DOSE_RESPONSE = "robustness.bacon", "robustness.balance", "dose.response"
+
+
+@dataclass
+class _Collector:
+    parts: dict[str, list[pd.DataFrame]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, table: str, frame: pd.DataFrame, specification: str, subject: str) -> None:
+        frame = frame.copy()
+        frame.insert(0, "subject", subject)
+        frame.insert(0, "specification", specification)
+        self.parts[table].append(frame)
+
+    def attempt(self, specification: str, subject: str, step: str, work: Callable[[], object]):
+        """Run ``work``; record its outcome; return its value, or None if it failed."""
+        started = time.perf_counter()
+        value, status, message = None, "ok", ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                value = work()
+            except ValueError as error:
+                status, message = "failed", str(error)
+            except Exception as error:  # an estimator's edge case must not stop the others
+                status, message = "failed", f"{type(error).__name__}: {error}"
+        if status == "ok" and caught:
+            status = "warning"
+            message = "; ".join(dict.fromkeys(str(w.message) for w in caught))
+        status_row = {
+            "step": step,
+            "status": status,
+            "message": message[:2000],
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        self.add("estimates_status", pd.DataFrame([status_row]), specification, subject)
+        return value
+
+
+def estimate_all(
+    school_panel: pd.DataFrame, partnering_dose: pd.DataFrame, analysis: Analysis
+) -> dict[str, pd.DataFrame]:
+    """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`)."""
+    collector = _Collector()
+    for panel in subject_panels(school_panel, analysis):
+        fits = _specifications(collector, panel, analysis)
+        _robustness(collector, panel, analysis, fits)
+        _dose(collector, panel, partnering_dose, analysis)
+    return assemble(collector.parts)
+
+
+def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analysis) -> dict:
+    fits = {}
+    for name, spec in analysis.specifications.items():
+        frame, covariates, dropped = panel.sample(spec.covariates)
+
+        def work(spec=spec, frame=frame, covariates=covariates):
+            if spec.is_callaway_santanna:
+                return callaway.estimate_callaway(frame, panel.outcome, covariates, spec, analysis)
+            return regressions.estimate_regression(frame, panel.outcome, covariates, spec, analysis)
+
+        fit = collector.attempt(name, panel.subject, "estimate", work)
+        if fit is None:
+            continue
+        fits[name] = fit
+        if spec.is_callaway_santanna:
+            collector.add("estimates_attgt", fit.attgt, name, panel.subject)
+            collector.add("estimates_aggregate", fit.aggregate, name, panel.subject)
+            collector.add("estimates_pretrend", fit.pretrend, name, panel.subject)
+        if not fit.event_study.empty:
+            collector.add(
+                "estimates_event_study",
+                fit.event_study.assign(estimator=spec.label),
+                name,
+                panel.subject,
+            )
+        if fit.overall is not None:
+            row = pd.DataFrame([fit.overall]).assign(
+                estimator=spec.label,
+                method=method_text(spec, analysis),
+                n_schools_dropped=dropped,
+            )
+            collector.add("estimates_comparison", row, name, panel.subject)
+    return fits
+
+
+def _robustness(collector: _Collector, panel: SubjectPanel, analysis: Analysis, fits) -> None:
+    subject, outcome = panel.subject, panel.outcome
+    if analysis.bacon:
+        bacon = collector.attempt(
+            BACON, subject, "bacon", lambda: robustness.bacon_by_type(panel.frame, outcome)
+        )
+        if bacon is not None:
+            collector.add("estimates_bacon", bacon, BACON, subject)
+    honest = analysis.honest_did
+    if honest is not None and honest.specification in fits:
+        result = fits[honest.specification].result
+        frame = collector.attempt(
+            honest.specification,
+            subject,
+            "honest_did",
+            lambda: robustness.honest_sensitivity(result, honest, analysis.alpha),
+        )
+        if frame is not None:
+            collector.add("estimates_honest_did", frame, honest.specification, subject)
+    randomization = analysis.randomization
+    if randomization is not None:
+        spec = analysis.specifications[randomization.specification]
+        sample, covariates, _ = panel.sample(spec.covariates)
+        frame = collector.attempt(
+            spec.name,
+            subject,
+            "randomization",
+            lambda: robustness.randomization_test(
+                sample, outcome, covariates, spec, randomization, analysis
+            ),
+        )
+        if frame is not None:
+            collector.add("estimates_randomization", frame, spec.name, subject)
+    if analysis.balance_variables:
+        balance = collector.attempt(
+            BALANCE,
+            subject,
+            "balance",
+            lambda: robustness.baseline_balance(panel.frame, outcome, analysis.balance_variables),
+        )
+        if balance is not None:
+            collector.add("estimates_balance", balance, BALANCE, subject)
+
+
+def _dose(
+    collector: _Collector, panel: SubjectPanel, partnering_dose: pd.DataFrame, analysis: Analysis
+) -> None:
+    settings = analysis.dose
+    if settings is None:
+        return
+    subject, outcome = panel.subject, panel.outcome
+    cohorts = panel.frame.groupby(ID)[GROUP].first()
+    doses = collector.attempt(
+        settings.specification,
+        subject,
+        "dose",
+        lambda: dose.first_year_dose(partnering_dose, cohorts[cohorts > 0], settings.measure),
+    )
+    if doses is None:
+        return
+    spec = analysis.specifications[settings.specification]
+    sample, covariates, _ = panel.sample(spec.covariates)
+    groups = collector.attempt(
+        spec.name,
+        subject,
+        "dose_groups",
+        lambda: dose.dose_groups(
+            sample,
+            outcome,
+            covariates,
+            doses,
+            spec,
+            settings,
+            analysis,
+            panel.students_before(),
+        ),
+    )
+    if groups is not None:
+        collector.add("estimates_dose_groups", groups, spec.name, subject)
+    curve = collector.attempt(
+        DOSE_RESPONSE,
+        subject,
+        "dose_response",
+        lambda: dose.dose_response_curve(panel.frame, outcome, doses, settings, analysis),
+    )
+    if curve is not None:
+        collector.add("estimates_dose_response", curve, DOSE_RESPONSE, subject)
