@@ -1,0 +1,69 @@
+"""Dagster asset of the leadership impact report: marts + estimates -> impact_report.html.
+
+The report is written to a temporary file and renamed over ``data/reports/impact_report.html``
+(by ``build_report``), so a failed run leaves the previous report. When its inputs are unchanged
+since the published report was built, the report is kept (``rebuilt`` false). If no subject has
+a headline estimate there is nothing to report: the previous report stays and the
+``report_published`` check fails with the reason.
+"""
+
+import time
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    MaterializeResult,
+    asset,
+)
+
+from pipelines.estimates.tables import TABLES
+
+_CHECK = "report_published"
+
+
+@asset(
+    group_name="reports",
+    deps=[AssetKey("published_marts"), *(AssetKey(name) for name in TABLES)],
+    kinds={"html"},
+    description="The leadership impact report, data/reports/impact_report.html: one "
+    "self-contained file (plotly.js inlined, no network request), small cells suppressed.",
+    check_specs=[
+        AssetCheckSpec(
+            _CHECK,
+            asset="impact_report",
+            description="The report was built from this run's estimates (else the previous "
+            "report stays).",
+        )
+    ],
+)
+def impact_report(context: AssetExecutionContext) -> MaterializeResult:
+    from pipelines.reporting.build import publish_report
+    from pipelines.settings import get_settings
+
+    started = time.perf_counter()
+    outcome = publish_report(get_settings())
+    if outcome.problem:
+        context.log.warning(f"Impact report not built: {outcome.problem}")
+    check = AssetCheckResult(
+        check_name=_CHECK,
+        passed=outcome.problem is None,
+        severity=AssetCheckSeverity.WARN,
+        description=outcome.problem,
+        metadata={"reused": outcome.reused},
+    )
+    return MaterializeResult(
+        metadata={
+            "path": str(outcome.path),
+            "rebuilt": outcome.rebuilt,
+            "synthetic": outcome.synthetic,
+            "bytes": outcome.path.stat().st_size if outcome.path.is_file() else 0,
+            "seconds": round(time.perf_counter() - started, 3),
+        },
+        check_results=[check],
+    )
+
+
+REPORT_ASSETS = [impact_report]
