@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
+from pipelines.estimates.assets import ESTIMATE_ASSETS
 from pipelines.ingest.assets import INGEST_ASSETS
 from pipelines.marts.assets import MART_ASSETS, published_marts
+from pipelines.reporting.assets import REPORT_ASSETS
 from pipelines.warehouse import WarehouseResource
 
 EVERYTHING_JOB = "materialize_everything"
@@ -16,7 +18,7 @@ everything_job = define_asset_job(EVERYTHING_JOB, selection=AssetSelection.all()
 # DuckDB allows one writer and the multiprocess executor starts an interpreter per step, so
 # every run executes in-process.
 defs = Definitions(
-    assets=[*INGEST_ASSETS, *MART_ASSETS, published_marts],
+    assets=[*INGEST_ASSETS, *MART_ASSETS, published_marts, *ESTIMATE_ASSETS, *REPORT_ASSETS],
     jobs=[everything_job],
     resources={"warehouse": WarehouseResource()},
     executor=in_process_executor,
