@@ -57,6 +57,11 @@ def run_all() -> int:
         print("The run failed; the previous marts and report are untouched.")
         return 1
     print(f"Marts: {settings.marts_dir}")
+    from pipelines.reporting.build import REPORT_NAME
+
+    report = settings.reports_dir / REPORT_NAME
+    if report.is_file():
+        print(f"Report: {report}")
     return 0
 
 
