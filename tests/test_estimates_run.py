@@ -1,0 +1,241 @@
+"""The estimates on a simulated school panel: the right numbers reach the right tables.
+
+The panel (``simulated_school_panel``) has the product's design: each cohort chosen on a noisy
+mix of its recent ELA and math scores and its poverty, so chosen schools rebound without any
+program (regression to the mean), and a known effect. Every table row is checked against a
+direct call of the ``pipelines.did`` API with the same arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipelines.did import aggte, att_gt, sun_abraham, twfe
+from pipelines.estimates.callaway import estimate_callaway
+from pipelines.estimates.covariates import year_interactions
+from pipelines.estimates.panel import subject_panels
+from pipelines.estimates.run import BACON, BALANCE, DOSE_RESPONSE, estimate_all
+from pipelines.estimates.specification import default_analysis_text, load_analysis, parse_analysis
+from pipelines.estimates.tables import COLUMNS
+
+EFFECT = 0.10
+YEARS = tuple(range(2008, 2017))
+SUBJECTS = ("ela", "math")
+
+pytestmark = pytest.mark.filterwarnings("ignore:some groups have very few observations")
+
+
+def simulated_school_panel(n_schools: int, cohort_sizes: dict[int, int], seed: int) -> pd.DataFrame:
+    """The ``school_panel`` columns the estimates use; true effect ``EFFECT`` once partnered."""
+    rng = np.random.default_rng(seed)
+    poverty = rng.uniform(0.2, 0.9, n_schools)
+    level = -0.6 * (poverty - 0.55) + rng.normal(0, 0.3, n_schools)
+    years = np.array(YEARS)
+    # Transient school-year shocks, shared across subjects in part: what selection picks up.
+    shared = rng.normal(0, 0.25, (n_schools, len(years), 1))
+    scores = level[:, None, None] + shared + rng.normal(0, 0.15, (n_schools, len(years), 2))
+    frl = np.clip(poverty[:, None] + rng.normal(0, 0.02, (n_schools, len(years))), 0, 1)
+    cohort = np.zeros(n_schools, dtype=int)
+    for g, size in sorted(cohort_sizes.items()):
+        window = (years >= g - 3) & (years < g)
+        prior = scores[:, window, :].mean(axis=(1, 2))
+        need = -_standardized(prior) + 0.6 * _standardized(frl[:, years == g - 1][:, 0])
+        need = need + rng.normal(0, 0.5, n_schools)
+        need[cohort > 0] = -np.inf
+        cohort[np.argsort(-need)[:size]] = g
+    rows = []
+    for j, subject in enumerate(SUBJECTS):
+        for t, year in enumerate(years):
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "school_id": np.arange(n_schools) + 10000,
+                        "subject": subject,
+                        "school_year": year,
+                        "n_tested": rng.integers(40, 120, n_schools),
+                        "mean_z": scores[:, t, j] + EFFECT * ((cohort > 0) & (year >= cohort)),
+                        "frl_share": frl[:, t],
+                        "enrollment": 300,
+                        "cohort": cohort,
+                    }
+                )
+            )
+    panel = pd.concat(rows, ignore_index=True)
+    before = panel[panel["school_year"] < min(cohort_sizes)]
+    pre_mean = before.groupby(["school_id", "subject"])["mean_z"].mean().rename("pre_mean_z")
+    return panel.merge(pre_mean.reset_index(), on=["school_id", "subject"])
+
+
+def _standardized(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std()
+
+
+def simulated_dose(panel: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """``partnering_dose`` rows: minutes per teacher in each partnered school-year."""
+    rng = np.random.default_rng(seed)
+    schools = panel.drop_duplicates("school_id")
+    partnered = schools[schools["cohort"] > 0]
+    rows = [
+        {"school_id": row.school_id, "school_year": year, "partnered": True,
+         "minutes_per_teacher": float(rng.lognormal(np.log(600), 0.4))}
+        for row in partnered.itertuples(index=False)
+        for year in YEARS
+        if year >= row.cohort
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def quick_analysis():
+    """The packaged analysis with fewer bootstrap draws and permutations (same estimators)."""
+    document = yaml.safe_load(default_analysis_text())
+    document["subjects"] = list(SUBJECTS)
+    for spec in document["specifications"].values():
+        if "bootstrap_draws" in spec:
+            spec["bootstrap_draws"] = 199
+    document["robustness"]["randomization"]["permutations"] = 39
+    document["dose"]["response_draws"] = 99
+    return parse_analysis(yaml.safe_dump(document))
+
+
+@pytest.fixture(scope="module")
+def estimated():
+    panel = simulated_school_panel(300, {2012: 15, 2013: 20}, seed=3)
+    analysis = quick_analysis()
+    return panel, analysis, estimate_all(panel, simulated_dose(panel, seed=3), analysis)
+
+
+def test_every_table_has_its_declared_columns_and_names_its_specification(estimated) -> None:
+    _, analysis, tables = estimated
+    assert set(tables) == set(COLUMNS)
+    names = set(analysis.specifications) | {BACON, BALANCE, DOSE_RESPONSE}
+    for table, frame in tables.items():
+        assert list(frame.columns) == list(COLUMNS[table])
+        if table != "estimates_provenance":
+            assert not frame.empty, table
+            assert set(frame["specification"]) <= names, table
+            assert set(frame["subject"]) == set(SUBJECTS), table
+
+
+def test_every_step_ran_except_the_doubly_robust_specification_without_overlap(estimated) -> None:
+    _, analysis, tables = estimated
+    status = tables["estimates_status"]
+    # Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response.
+    steps_per_subject = len(analysis.specifications) + 7
+    assert len(status) == steps_per_subject * len(SUBJECTS)
+    failed = status[status["status"] == "failed"]
+    assert set(failed["specification"]) <= {"cs_doubly_robust"}
+    assert (failed["message"].str.len() > 0).all()
+    comparison = tables["estimates_comparison"]
+    assert not comparison["specification"].isin(failed["specification"]).any()
+
+
+def test_headline_rows_equal_a_direct_att_gt_and_aggte_call(estimated) -> None:
+    panel, analysis, tables = estimated
+    spec = analysis.headline_specification
+    data = subject_panels(panel, analysis)[0]
+    frame, covariates, _ = data.sample(spec.covariates)
+    assert covariates == ["prior_z_2012", "prior_z_2013", "prior_frl_2012", "prior_frl_2013"]
+    result = att_gt(
+        frame, "mean_z", "school_year", "school_id", "cohort", xformla=covariates,
+        control_group="nevertreated", est_method="reg", base_period="universal", bstrap=True,
+        biters=199, cband=True, random_state=analysis.seed,
+    )  # fmt: skip
+    simple = aggte(result, "simple", random_state=analysis.seed)
+    dynamic = aggte(result, "dynamic", random_state=analysis.seed)
+
+    def rows(table: str, **where) -> pd.DataFrame:
+        frame = tables[table]
+        keep = (frame["specification"] == spec.name) & (frame["subject"] == "ela")
+        for column, value in where.items():
+            keep &= frame[column] == value
+        return frame[keep]
+
+    overall = rows("estimates_aggregate", aggregation="simple")
+    assert overall["att"].item() == simple.overall_att
+    assert overall["ci_lower"].item() == simple.overall_ci[0]
+    attgt = rows("estimates_attgt")
+    np.testing.assert_array_equal(attgt["att"], result.att)
+    np.testing.assert_array_equal(attgt["event_time"], result.time - result.group)
+    events = rows("estimates_event_study").set_index("event_time")
+    expected = dynamic.to_frame().set_index("event_time").drop(index=-1)
+    np.testing.assert_array_equal(events.index, expected.index)
+    np.testing.assert_allclose(events["ci_upper"], expected["ci_upper"], rtol=0, atol=0)
+    assert (events["interval"] == "uniform").all() and (events["reference_period"] == -1).all()
+    pretrend = rows("estimates_pretrend")
+    assert pretrend["p_value"].item() == result.pretest_pvalue
+    comparison = rows("estimates_comparison")
+    assert comparison["att"].item() == simple.overall_att
+    assert comparison["n_treated_schools"].item() == 35
+    assert "prior achievement" in comparison["method"].item()
+
+
+def test_regression_estimators_use_covariate_by_year_terms(estimated) -> None:
+    panel, analysis, tables = estimated
+    data = subject_panels(panel, analysis)[1]
+    frame, covariates, _ = data.sample("selection")
+    with_terms, terms = year_interactions(frame, covariates)
+    assert len(terms) == len(covariates) * (len(YEARS) - 1)
+    static = twfe(with_terms, "mean_z", "school_year", "school_id", "cohort", xformla=terms)
+    sa = sun_abraham(with_terms, "mean_z", "school_year", "school_id", "cohort", xformla=terms)
+    comparison = tables["estimates_comparison"].set_index(["specification", "subject"])
+    assert comparison.loc[("twfe", "math"), "att"] == static.coef["treat_post"]
+    assert comparison.loc[("sun_abraham", "math"), "att"] == sa.overall_att
+    events = tables["estimates_event_study"]
+    sa_events = events[(events["specification"] == "sun_abraham") & (events["subject"] == "math")]
+    np.testing.assert_array_equal(sa_events["att"], sa.coef[sa.event_terms])
+
+
+def test_dose_groups_count_their_schools_and_students(estimated) -> None:
+    panel, _, tables = estimated
+    groups = tables["estimates_dose_groups"]
+    ela = groups[groups["subject"] == "ela"]
+    assert list(ela["dose_group"]) == ["low", "middle", "high"]
+    assert ela["n_schools"].sum() == 35
+    before = panel[(panel["subject"] == "ela") & (panel["school_year"] == panel["cohort"] - 1)]
+    assert ela["n_students"].sum() == before["n_tested"].sum()
+
+
+def test_a_specification_that_cannot_be_estimated_is_recorded_not_raised(estimated) -> None:
+    panel, analysis, _ = estimated
+    broken = dataclasses.replace(
+        analysis.specifications["cs_unadjusted"], name="cs_without_comparisons"
+    )
+    # Without never-partnered schools a never-partnered comparison is impossible.
+    partnered_only = panel[panel["cohort"] > 0]
+    few = dataclasses.replace(
+        analysis,
+        specifications={"cs_without_comparisons": broken},
+        headline="cs_without_comparisons",
+        honest_did=None,
+        randomization=None,
+        dose=None,
+        bacon=False,
+        balance_variables=(),
+    )
+    tables = estimate_all(partnered_only, simulated_dose(panel, seed=3), few)
+    status = tables["estimates_status"]
+    assert list(status["status"]) == ["failed", "failed"]
+    assert status["message"].str.contains("never-treated").all()
+    assert tables["estimates_comparison"].empty
+
+
+def test_selection_covariates_remove_the_bounce_back_that_biases_the_unadjusted_estimate() -> None:
+    panel = simulated_school_panel(1500, {2012: 60, 2013: 60}, seed=4)
+    analysis = load_analysis()
+    data = subject_panels(panel, analysis)[0]
+    fits = {}
+    for name in ("cs_adjusted_never", "cs_unadjusted"):
+        spec = analysis.specifications[name]
+        frame, covariates, dropped = data.sample(spec.covariates)
+        assert dropped == 0
+        fits[name] = estimate_callaway(frame, "mean_z", covariates, spec, analysis)
+    adjusted, unadjusted = fits["cs_adjusted_never"], fits["cs_unadjusted"]
+    assert abs(adjusted.overall["att"] - EFFECT) < 2 * adjusted.overall["se"]
+    assert adjusted.overall["ci_lower"] < EFFECT < adjusted.overall["ci_upper"]
+    assert unadjusted.overall["att"] - EFFECT > 3 * unadjusted.overall["se"]
+    assert unadjusted.pretrend["p_value"].item() < 0.01 < adjusted.pretrend["p_value"].item()
