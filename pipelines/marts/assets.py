@@ -182,10 +182,11 @@ def published_marts(
     settings = get_settings()
     with warehouse.get_connection() as conn:
         # The marts folder is part of the version: analyst.duckdb holds its absolute path.
+        # (Not resolved: the folder is a link to the version published last.)
         version = combine(
             code_fingerprint(*CODE_PACKAGES),
             data_fingerprint(conn, SOURCES),
-            str(settings.marts_dir.resolve()),
+            str(settings.marts_dir.absolute()),
         )
         unchanged = reusable_results(conn, "published_marts", version, []) is not None
         published = is_published(MARTS, settings.marts_dir) and unchanged
