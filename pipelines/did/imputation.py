@@ -29,18 +29,22 @@ coefficients use CRV1 standard errors (fixest's convention, see `_fe`) and are t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipelines.did._event_report import (
+    EVENT_PREFIX,
+    cohort_label,
+    event_study_figure,
+    standard_errors,
+)
 from pipelines.did._fe import ClusteredFit, FixedEffects, absorb, cluster_sums, feols, ols
-from pipelines.did._formula import parse_covariates
 from pipelines.did._multiplier import multiplier_bootstrap
-from pipelines.did.sun_abraham import _label, event_study_figure
-from pipelines.did.twfe import EVENT_PREFIX, _check_columns, _cluster_variable, _prepare
+from pipelines.did._panel_input import read_panel
 
 OVERALL_TERM = "ATT"
 
@@ -91,7 +95,7 @@ class ImputationResult:
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coef.index)
+        return standard_errors(self.coef, self.vcov)
 
     @property
     def num_pre_periods(self) -> int:
@@ -222,21 +226,15 @@ def did_imputation(
     horizon, an invalid `pretrends`, no imputable treated observation, or a singular step-1
     design (e.g. a covariate collinear with the fixed effects).
     """
-    covariates = parse_covariates(xformla)
-    cluster_var = _cluster_variable(clustervars, idname)
-    _check_columns(data, yname, tname, idname, gname, covariates, cluster_var, weightsname)
-    panel, n_dropped = _prepare(
-        data, yname, tname, idname, gname, covariates, cluster_var, weightsname
-    )
-    panel = panel.reset_index(drop=True)
+    sample = read_panel(data, yname, tname, idname, gname, xformla, clustervars, weightsname)
+    sample = replace(sample, panel=sample.panel.reset_index(drop=True))
+    panel, covariates = sample.panel, sample.covariates
     group = panel[gname].to_numpy(dtype=float)
     group = np.where(np.isnan(group) | (group <= 0), np.inf, group)
     time = panel[tname].to_numpy(dtype=float)
     treated = time >= group
-    weight = (
-        np.ones(len(panel)) if weightsname is None else panel[weightsname].to_numpy(dtype=float)
-    )
-    cluster_codes, _ = pd.factorize(panel[cluster_var], sort=True)
+    weight = np.ones(len(panel)) if weightsname is None else sample.weights()
+    cluster_codes = sample.cluster_codes()
     n_clusters = int(cluster_codes.max()) + 1
     if n_clusters < 2:
         raise ValueError("cluster-robust standard errors need at least two clusters")
@@ -340,13 +338,13 @@ def did_imputation(
         n_not_imputable=int(treated.sum() - len(treated_rows)),
         n_units=int(panel[idname].nunique()),
         n_clusters=n_clusters,
-        cluster_var=cluster_var,
+        cluster_var=sample.cluster_var,
         bstrap=bstrap,
         biters=biters,
         cband=cband,
         alp=alp,
         yname=yname,
-        n_dropped_missing=n_dropped,
+        n_dropped_missing=sample.n_dropped_missing,
     )
 
 
@@ -410,7 +408,7 @@ def _fit_untreated(
 ) -> _UntreatedFit:
     periods = np.unique(rows[tname].to_numpy(dtype=float))
     design = _step1_design(rows, tname, periods, covariates)
-    names = [f"{tname}::{_label(t)}" for t in periods[1:]] + covariates
+    names = [f"{tname}::{cohort_label(t)}" for t in periods[1:]] + covariates
     unit_fe = FixedEffects.from_frame(rows, [idname])
     row_weight = weight[rows.index.to_numpy()]
     y = rows[yname].to_numpy(dtype=float)

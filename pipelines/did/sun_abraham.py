@@ -25,15 +25,22 @@ Conventions follow `fixest::sunab` + `aggregate.fixest` so that results match fi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._fe import ClusteredFit, FixedEffects, feols, linear_combination, t_inference
-from pipelines.did._formula import parse_covariates
-from pipelines.did.twfe import EVENT_PREFIX, _check_columns, _cluster_variable, _prepare
+from pipelines.did._event_report import (
+    EVENT_PREFIX,
+    coefficient_frame,
+    coefficient_lines,
+    cohort_label,
+    event_study_figure,
+    standard_errors,
+)
+from pipelines.did._fe import ClusteredFit, linear_combination, t_inference
+from pipelines.did._panel_input import read_panel
 
 NEVER_TREATED = "never treated"
 
@@ -72,7 +79,7 @@ class SunAbrahamResult:
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coef.index)
+        return standard_errors(self.coef, self.vcov)
 
     @property
     def df_t(self) -> int:
@@ -97,41 +104,24 @@ class SunAbrahamResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per event time, then per covariate: estimate, SE, t, p and CI."""
-        inference = t_inference(self.coef.to_numpy(), self.se.to_numpy(), self.df_t, self.alp)
-        event_time = dict(zip(self.event_terms, self.event_times, strict=True))
-        frame = pd.DataFrame({"term": self.coef.index})
-        frame["event_time"] = pd.array(
-            [event_time.get(term) for term in self.coef.index], dtype="Int64"
+        event_times = dict(zip(self.event_terms, self.event_times, strict=True))
+        return coefficient_frame(
+            self.coef, self.se, self.df_t, self.alp, self.n_obs, self.n_clusters, event_times
         )
-        frame["estimate"] = self.coef.to_numpy()
-        frame["se"] = self.se.to_numpy()
-        for key, values in inference.items():
-            frame[key] = values
-        frame["n_obs"] = self.n_obs
-        frame["n_clusters"] = self.n_clusters
-        return frame
 
     def summary(self) -> str:
         """A plain-text table of the event-time effects and the overall ATT."""
-        frame = self.to_frame()
-        level = round(100 * (1 - self.alp))
-        lines = [
-            f"Sun & Abraham interaction-weighted event study, outcome: {self.yname}",
-            f"{'term':<24}{'estimate':>11}{'se':>11}{'t':>8}{'p':>8}{f'{level}% CI':>24}",
-        ]
         overall = pd.DataFrame(
             {"term": ["ATT (e >= 0)"], "estimate": [self.overall_att], "se": [self.overall_se]}
         ).assign(**t_inference([self.overall_att], [self.overall_se], self.df_t, self.alp))
-        for row in pd.concat([frame, overall]).itertuples(index=False):
-            ci = f"[{row.ci_lower:.4f}, {row.ci_upper:.4f}]"
-            lines.append(
-                f"{row.term:<24}{row.estimate:>11.4f}{row.se:>11.4f}{row.t:>8.2f}"
-                f"{row.p_value:>8.3f}{ci:>24}"
-            )
+        lines = [
+            f"Sun & Abraham interaction-weighted event study, outcome: {self.yname}",
+            *coefficient_lines(pd.concat([self.to_frame(), overall]), self.alp),
+        ]
         control = (
             NEVER_TREATED
             if self.control_cohort == NEVER_TREATED
-            else f"last-treated cohort {_label(self.control_cohort)} (periods before it)"
+            else f"last-treated cohort {cohort_label(self.control_cohort)} (periods before it)"
         )
         lines += [
             f"Observations: {self.n_obs}  units: {self.n_units}  "
@@ -192,13 +182,10 @@ def sun_abraham(
     Raises ``ValueError`` for the input errors `twfe` rejects, a treated cohort without an
     observation at `ref_period`, no control cohort, or a singular design.
     """
-    covariates = parse_covariates(xformla)
-    cluster_var = _cluster_variable(clustervars, idname)
-    _check_columns(data, yname, tname, idname, gname, covariates, cluster_var, weightsname)
-    panel, n_dropped = _prepare(
-        data, yname, tname, idname, gname, covariates, cluster_var, weightsname
-    )
-    panel, control_cohort, n_always = _select_sample(panel, tname, idname, gname)
+    sample = read_panel(data, yname, tname, idname, gname, xformla, clustervars, weightsname)
+    panel, control_cohort, n_always = _select_sample(sample.panel, tname, idname, gname)
+    sample = replace(sample, panel=panel)
+    covariates = sample.covariates
 
     group = panel[gname].to_numpy(dtype=float)
     time = panel[tname].to_numpy(dtype=float)
@@ -211,17 +198,9 @@ def sun_abraham(
     interactions = np.zeros((len(panel), len(cells)))
     in_cell = row_cell >= 0
     interactions[np.flatnonzero(in_cell), row_cell[in_cell]] = 1.0
-    covariate_values = panel[covariates].to_numpy(dtype=float).reshape(len(panel), -1)
-    design = np.column_stack([interactions, covariate_values])
-    cell_terms = cells["term"].tolist()
-    names = cell_terms + covariates
+    clustered, n_units = sample.fit_unit_time_effects(interactions, cells["term"].tolist())
 
-    weights = None if weightsname is None else panel[weightsname].to_numpy(dtype=float)
-    fixed_effects = FixedEffects.from_frame(panel, [idname, tname])
-    cluster_codes, _ = pd.factorize(panel[cluster_var], sort=True)
-    y = panel[yname].to_numpy(dtype=float)
-    clustered = feols(y, design, names, fixed_effects, cluster_codes, weights)
-
+    weights = sample.weights()
     row_weight = np.ones(len(panel)) if weights is None else weights
     cells["n_obs"] = np.bincount(row_cell[in_cell], minlength=len(cells))
     cell_mass = np.bincount(row_cell[in_cell], weights=row_weight[in_cell], minlength=len(cells))
@@ -233,7 +212,7 @@ def sun_abraham(
 
     # Event-time effects and the ATT are linear in the CATTs; covariates pass through.
     n_cov = len(covariates)
-    L = np.zeros((len(aggregation) + n_cov, len(names)))
+    L = np.zeros((len(aggregation) + n_cov, len(cells) + n_cov))
     L[: len(aggregation), : len(cells)] = aggregation.to_numpy()
     L[len(aggregation) :, len(cells) :] = np.eye(n_cov)
     estimates, covariance = linear_combination(clustered.ols.coef, clustered.vcov, L)
@@ -253,13 +232,13 @@ def sun_abraham(
         ],
         aggregation=aggregation,
         control_cohort=control_cohort,
-        n_obs=len(y),
-        n_units=fixed_effects.n_levels[0],
+        n_obs=len(panel),
+        n_units=n_units,
         n_clusters=clustered.n_clusters,
-        cluster_var=cluster_var,
+        cluster_var=sample.cluster_var,
         alp=alp,
         yname=yname,
-        n_dropped_missing=n_dropped,
+        n_dropped_missing=sample.n_dropped_missing,
         n_dropped_always_treated=n_always,
         fit=clustered,
     )
@@ -293,10 +272,6 @@ def _select_sample(
     return panel, control, n_always
 
 
-def _label(value: float) -> str:
-    return f"{int(value)}" if float(value).is_integer() else f"{value:g}"
-
-
 def _cohort_cells(group: np.ndarray, relative: np.ndarray, ref_period: int) -> pd.DataFrame:
     """The cohort × relative-period cells that get a dummy, ordered by event time then cohort."""
     observed = pd.DataFrame({"cohort": group, "event_time": relative}).drop_duplicates()
@@ -304,14 +279,14 @@ def _cohort_cells(group: np.ndarray, relative: np.ndarray, ref_period: int) -> p
     lacking = sorted(set(observed["cohort"]) - set(has_ref))
     if lacking:
         raise ValueError(
-            f"cohort(s) {[_label(g) for g in lacking]} have no observation at the reference "
+            f"cohort(s) {[cohort_label(g) for g in lacking]} have no observation at the reference "
             f"period {ref_period}: choose a ref_period every treated cohort observes"
         )
     cells = observed[observed["event_time"] != ref_period].sort_values(["event_time", "cohort"])
     cells = cells.reset_index(drop=True)
     cells["event_time"] = cells["event_time"].astype(int)
     cells["term"] = [
-        f"{EVENT_PREFIX}{e}:cohort::{_label(g)}"
+        f"{EVENT_PREFIX}{e}:cohort::{cohort_label(g)}"
         for g, e in zip(cells["cohort"], cells["event_time"], strict=True)
     ]
     return cells
@@ -330,40 +305,3 @@ def _share_weights(cells: pd.DataFrame, cell_mass: np.ndarray) -> tuple[pd.DataF
     rows.append(post_mass / post_mass.sum())
     index = [f"{EVENT_PREFIX}{e}" for e in event_times] + ["ATT"]
     return pd.DataFrame(rows, index=index, columns=cells["term"].tolist()), event_times
-
-
-def event_study_figure(frame: pd.DataFrame, title: str, yname: str, ref_period: int | None = None):
-    """Plotly event-study chart from rows with event_time, estimate, ci_lower and ci_upper."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=frame["event_time"].astype(float).tolist(),
-            y=frame["estimate"],
-            mode="markers+lines",
-            name="estimate",
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": frame["ci_upper"] - frame["estimate"],
-                "arrayminus": frame["estimate"] - frame["ci_lower"],
-            },
-        )
-    )
-    if ref_period is not None:
-        figure.add_trace(
-            go.Scatter(
-                x=[ref_period],
-                y=[0.0],
-                mode="markers",
-                marker={"symbol": "circle-open", "size": 11},
-                name=f"reference period ({ref_period}), fixed at 0",
-            )
-        )
-    figure.add_vline(x=-0.5, line_dash="dot", line_color="grey")
-    figure.add_hline(y=0.0, line_color="black", line_width=1)
-    figure.update_layout(
-        title=title, xaxis_title="years since first treated", yaxis_title=f"effect on {yname}"
-    )
-    return figure

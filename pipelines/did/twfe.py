@@ -15,11 +15,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import ClusteredFit, FixedEffects, feols, t_inference
-from pipelines.did._formula import parse_covariates
+from pipelines.did._event_report import (
+    EVENT_PREFIX,
+    coefficient_frame,
+    coefficient_lines,
+    event_study_figure,
+    standard_errors,
+)
+from pipelines.did._fe import ClusteredFit
+from pipelines.did._panel_input import read_panel
 
 STATIC_TERM = "treat_post"
-EVENT_PREFIX = "event_time::"
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class TwfeResult:
 
     @property
     def se(self) -> pd.Series:
-        return pd.Series(np.sqrt(np.diag(self.vcov.to_numpy())), index=self.coef.index)
+        return standard_errors(self.coef, self.vcov)
 
     @property
     def df_t(self) -> int:
@@ -68,36 +74,20 @@ class TwfeResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per regressor: estimate, CRV1 SE, t, p-value and CI (t with G−1 df)."""
-        inference = t_inference(self.coef.to_numpy(), self.se.to_numpy(), self.df_t, self.alp)
-        frame = pd.DataFrame({"term": self.coef.index})
-        if self.dynamic:
-            event_time = dict(zip(self.event_terms, self.event_times, strict=True))
-            frame["event_time"] = pd.array(
-                [event_time.get(term) for term in self.coef.index], dtype="Int64"
-            )
-        frame["estimate"] = self.coef.to_numpy()
-        frame["se"] = self.se.to_numpy()
-        for key, values in inference.items():
-            frame[key] = values
-        frame["n_obs"] = self.n_obs
-        frame["n_clusters"] = self.n_clusters
-        return frame
+        event_times = (
+            dict(zip(self.event_terms, self.event_times, strict=True)) if self.dynamic else None
+        )
+        return coefficient_frame(
+            self.coef, self.se, self.df_t, self.alp, self.n_obs, self.n_clusters, event_times
+        )
 
     def summary(self) -> str:
         """A plain-text table of the estimates with the specification underneath."""
-        frame = self.to_frame()
-        level = round(100 * (1 - self.alp))
         kind = "event study" if self.dynamic else "static"
         lines = [
             f"Two-way fixed effects ({kind}), outcome: {self.yname}",
-            f"{'term':<24}{'estimate':>11}{'se':>11}{'t':>8}{'p':>8}{f'{level}% CI':>24}",
+            *coefficient_lines(self.to_frame(), self.alp),
         ]
-        for row in frame.itertuples(index=False):
-            ci = f"[{row.ci_lower:.4f}, {row.ci_upper:.4f}]"
-            lines.append(
-                f"{row.term:<24}{row.estimate:>11.4f}{row.se:>11.4f}{row.t:>8.2f}"
-                f"{row.p_value:>8.3f}{ci:>24}"
-            )
         lines.append(
             f"Observations: {self.n_obs}  units: {self.n_units}  "
             f"clusters ({self.cluster_var}): {self.n_clusters}"
@@ -117,45 +107,16 @@ class TwfeResult:
 
     def plot(self, title: str | None = None):
         """Event-study (or static) estimates with CIs as a Plotly figure."""
-        import plotly.graph_objects as go
-
         frame = self.to_frame()
         frame = frame[frame["term"].isin(self.event_terms)]
-        x = frame["event_time"].astype(float) if self.dynamic else [0.0]
-        figure = go.Figure()
-        figure.add_trace(
-            go.Scatter(
-                x=list(x),
-                y=frame["estimate"],
-                mode="markers+lines" if self.dynamic else "markers",
-                name="estimate",
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": frame["ci_upper"] - frame["estimate"],
-                    "arrayminus": frame["estimate"] - frame["ci_lower"],
-                },
-            )
-        )
-        if self.dynamic:
-            figure.add_trace(
-                go.Scatter(
-                    x=[self.ref_period],
-                    y=[0.0],
-                    mode="markers",
-                    marker={"symbol": "circle-open", "size": 11},
-                    name=f"reference period ({self.ref_period}), fixed at 0",
-                )
-            )
-            figure.add_vline(x=-0.5, line_dash="dot", line_color="grey")
-        figure.add_hline(y=0.0, line_color="black", line_width=1)
         level = round(100 * (1 - self.alp))
-        figure.update_layout(
+        return event_study_figure(
+            frame,
             title=title or f"Two-way fixed effects: {self.yname} ({level}% CIs)",
-            xaxis_title="years since first treated" if self.dynamic else "",
-            yaxis_title=f"effect on {self.yname}",
+            yname=self.yname,
+            ref_period=self.ref_period if self.dynamic else None,
+            static=not self.dynamic,
         )
-        return figure
 
 
 def twfe(
@@ -192,13 +153,8 @@ def twfe(
     or weights, a unit whose `gname` changes, repeated unit-period rows, non-positive
     weights, or a singular design (e.g. a covariate collinear with the fixed effects).
     """
-    covariates = parse_covariates(xformla)
-    cluster_var = _cluster_variable(clustervars, idname)
-    _check_columns(data, yname, tname, idname, gname, covariates, cluster_var, weightsname)
-    panel, n_dropped = _prepare(
-        data, yname, tname, idname, gname, covariates, cluster_var, weightsname
-    )
-
+    sample = read_panel(data, yname, tname, idname, gname, xformla, clustervars, weightsname)
+    panel = sample.panel
     group = panel[gname].fillna(0).to_numpy(dtype=float)
     treated_unit = group > 0
     time = panel[tname].to_numpy(dtype=float)
@@ -209,17 +165,8 @@ def twfe(
     else:
         treatment = (treated_unit & (time >= group)).astype(float)[:, None]
         terms, event_times = [STATIC_TERM], [0]
-    if covariates:
-        design = np.column_stack([treatment, panel[covariates].to_numpy(dtype=float)])
-    else:
-        design = treatment
-    names = terms + covariates
-
-    weights = None if weightsname is None else panel[weightsname].to_numpy(dtype=float)
-    fixed_effects = FixedEffects.from_frame(panel, [idname, tname])
-    cluster_codes, _ = pd.factorize(panel[cluster_var], sort=True)
-    y = panel[yname].to_numpy(dtype=float)
-    clustered = feols(y, design, names, fixed_effects, cluster_codes, weights)
+    clustered, n_units = sample.fit_unit_time_effects(treatment, terms)
+    names = terms + sample.covariates
 
     return TwfeResult(
         coef=pd.Series(clustered.ols.coef, index=names, name="estimate"),
@@ -229,95 +176,15 @@ def twfe(
         event_times=event_times,
         ref_period=ref_period if dynamic else None,
         bin_endpoints=tuple(bin_endpoints) if (dynamic and bin_endpoints) else None,
-        n_obs=len(y),
-        n_units=fixed_effects.n_levels[0],
+        n_obs=len(panel),
+        n_units=n_units,
         n_clusters=clustered.n_clusters,
-        cluster_var=cluster_var,
+        cluster_var=sample.cluster_var,
         alp=alp,
         yname=yname,
-        n_dropped_missing=n_dropped,
+        n_dropped_missing=sample.n_dropped_missing,
         fit=clustered,
     )
-
-
-def _cluster_variable(clustervars: str | Sequence[str] | None, idname: str) -> str:
-    if clustervars is None:
-        return idname
-    names = [clustervars] if isinstance(clustervars, str) else list(dict.fromkeys(clustervars))
-    others = [name for name in names if name != idname]
-    if len(others) > 1:
-        raise ValueError(
-            f"clustervars supports one clustering variable besides {idname!r}, got {names}"
-        )
-    return others[0] if others else idname
-
-
-def _check_columns(
-    data: pd.DataFrame,
-    yname: str,
-    tname: str,
-    idname: str,
-    gname: str,
-    covariates: list[str],
-    cluster_var: str,
-    weightsname: str | None,
-) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    wanted = [yname, tname, idname, gname, *covariates, cluster_var]
-    if weightsname is not None:
-        wanted.append(weightsname)
-    missing = [name for name in dict.fromkeys(wanted) if name not in data.columns]
-    if missing:
-        raise ValueError(f"columns not found in data: {missing}")
-    numeric = {"outcome": [yname], "time": [tname], "group": [gname], "covariate": covariates}
-    if weightsname is not None:
-        numeric["weights"] = [weightsname]
-    for role, columns in numeric.items():
-        for column in columns:
-            dtype = data[column].dtype
-            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-                raise ValueError(f"{role} column {column!r} must be numeric, got dtype {dtype}")
-
-
-def _prepare(
-    data: pd.DataFrame,
-    yname: str,
-    tname: str,
-    idname: str,
-    gname: str,
-    covariates: list[str],
-    cluster_var: str,
-    weightsname: str | None,
-) -> tuple[pd.DataFrame, int]:
-    columns = list(
-        dict.fromkeys(
-            [yname, tname, idname, gname, *covariates, cluster_var]
-            + ([weightsname] if weightsname else [])
-        )
-    )
-    panel = data[columns]
-    for key in (idname, tname, cluster_var):
-        if panel[key].isna().any():
-            raise ValueError(f"column {key!r} has missing values")
-    groups_per_unit = panel.groupby(idname, sort=False)[gname].nunique(dropna=False)
-    if (groups_per_unit > 1).any():
-        raise ValueError(
-            f"{int((groups_per_unit > 1).sum())} unit(s) have a {gname!r} that changes over "
-            f"time; the first treated period must be constant within {idname!r}"
-        )
-    if panel.duplicated([idname, tname]).any():
-        raise ValueError(
-            f"repeated ({idname}, {tname}) rows: the panel must have one row per unit and period"
-        )
-    needed = [yname, *covariates] + ([weightsname] if weightsname else [])
-    complete = panel[needed].notna().all(axis=1)
-    panel = panel[complete]
-    if weightsname is not None and not (panel[weightsname] > 0).all():
-        raise ValueError(f"weights column {weightsname!r} must be strictly positive")
-    if panel.empty:
-        raise ValueError("no complete rows to estimate on")
-    return panel, int((~complete).sum())
 
 
 def _event_dummies(
