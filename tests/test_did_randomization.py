@@ -83,7 +83,7 @@ def test_every_permutation_equals_a_reestimation(mpdta, control_group):
     panel = ri.unit_panel(
         mpdta, **MPDTA, control_group=control_group, anticipation=0, weightsname="wt"
     )
-    _, codes = np.unique(panel.prepared.unit_group, return_inverse=True)
+    _, codes = np.unique(panel.unit_group, return_inverse=True)
     strata = ri._strata_codes(mpdta, "countyreal", "size_band", panel.unit_ids)
     assignments = ri._Permuter(codes, strata).draw(4, np.random.default_rng(7))
     assert (assignments != codes).any(axis=1).all()

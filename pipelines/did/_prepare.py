@@ -47,6 +47,7 @@ class PreparedData:
     groups: np.ndarray  # sorted treated cohorts that can be estimated
     unit_group: np.ndarray  # (n,) cohort per influence-function row, inf = never treated
     unit_weight: np.ndarray  # (n,) sampling weight per row, mean one over all observations
+    unit_ids: np.ndarray | None  # (n,) id of each row's unit; None for repeated cross-sections
     cluster: np.ndarray | None  # (n,) integer cluster codes, None = clustered by unit only
     strata: np.ndarray  # (n,) variance strata for small-sample inference: cohort (x period)
     covariate_labels: list[str]
@@ -71,9 +72,10 @@ class _Observations:
     cohort: np.ndarray  # code into cohort_values
     x: np.ndarray
     w: np.ndarray
-    unit: np.ndarray | None  # codes ordered by id
+    unit: np.ndarray | None  # code into unit_values
     cluster: np.ndarray | None
     period_values: np.ndarray
+    unit_values: np.ndarray | None  # sorted ids
     cohort_values: np.ndarray  # inf = never treated
 
     def keep(self, mask: np.ndarray) -> _Observations:
@@ -109,8 +111,8 @@ def _numeric(data: pd.DataFrame, name: str, label: str) -> np.ndarray:
     return column.to_numpy(dtype=float, na_value=np.nan)
 
 
-def _codes(column: pd.Series) -> np.ndarray:
-    """Integer codes in sorted order of the values; -1 for missing."""
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes in sorted order of the values (-1 for missing), and the sorted values."""
     values = column.to_numpy()
     if pd.api.types.is_integer_dtype(column.dtype) and len(values):
         # Dense integer ids (the usual case) map in linear time without sorting.
@@ -118,8 +120,10 @@ def _codes(column: pd.Series) -> np.ndarray:
         if high - low <= 4 * len(values):
             present = np.zeros(high - low + 1, dtype=bool)
             present[values - low] = True
-            return (np.cumsum(present) - 1)[values - low]
-    return pd.factorize(column, sort=True)[0]
+            table = (np.flatnonzero(present) + low).astype(values.dtype, copy=False)
+            return (np.cumsum(present) - 1)[values - low], table
+    codes, table = pd.factorize(column, sort=True)
+    return codes, np.asarray(table)
 
 
 def _levels(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,12 +165,12 @@ def _read(
     cohort_values, cohort = _levels(np.where(np.isnan(g) | (g == 0), np.inf, g))
     w = np.ones(len(data)) if weightsname is None else _numeric(data, weightsname, "weights")
     x, labels = design_matrix(data, covariates)
-    unit = None
+    unit = unit_values = None
     if idname is not None:
-        unit = _codes(data[idname])
+        unit, unit_values = _codes(data[idname])
         if (unit < 0).any():
             raise ValueError(f"id column {idname!r} has missing values")
-    cluster = None if cluster_name is None else _codes(data[cluster_name])
+    cluster = None if cluster_name is None else _codes(data[cluster_name])[0]
     observations = _Observations(
         y=y,
         period=period,
@@ -177,6 +181,7 @@ def _read(
         cluster=cluster,
         period_values=period_values,
         cohort_values=cohort_values,
+        unit_values=unit_values,
     )
     return observations, labels
 
@@ -371,6 +376,7 @@ def prepare(
             groups=cohorts,
             unit_group=g,
             unit_weight=obs.w,
+            unit_ids=None,
             cluster=cluster,
             # Cross-section rows of one cohort in one period form a sample of their own.
             strata=_dense(cohort * len(periods) + period),
@@ -392,6 +398,7 @@ def prepare(
     unit = rank[unit]
     some_row[unit] = np.arange(len(unit))
     unit_group = g[some_row]
+    unit_ids = obs.unit_values[obs.unit[some_row]]
     unit_cluster = None if cluster is None else cluster[some_row]
     strata = cohort[some_row]
 
@@ -401,6 +408,7 @@ def prepare(
             groups=cohorts,
             unit_group=unit_group,
             unit_weight=np.bincount(unit, obs.w) / np.bincount(unit),
+            unit_ids=unit_ids,
             cluster=unit_cluster,
             strata=strata,
             covariate_labels=labels,
@@ -426,6 +434,7 @@ def prepare(
         groups=cohorts,
         unit_group=unit_group,
         unit_weight=w[:, 0].copy(),
+        unit_ids=unit_ids,
         cluster=unit_cluster,
         strata=strata,
         covariate_labels=labels,

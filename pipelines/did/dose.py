@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pipelines.did._prepare import PreparedData
 from pipelines.did.aggte import AggteResult, aggte
 from pipelines.did.attgt import att_gt
 from pipelines.did.randomization import unit_panel
@@ -343,13 +344,16 @@ class _Changes:
 
 
 def _long_differences(
-    panel, doses: pd.Series, event_time: int | None, max_e: int | None, anticipation: float
+    prepared: PreparedData,
+    doses: pd.Series,
+    event_time: int | None,
+    max_e: int | None,
+    anticipation: float,
 ) -> _Changes:
-    prepared = panel.prepared
     periods = prepared.time_periods
     y = prepared.panel.y
     never = np.isinf(prepared.unit_group)
-    dose = doses.reindex(panel.unit_ids).to_numpy()
+    dose = doses.reindex(prepared.unit_ids).to_numpy()
     columns, cohort_index, treated_rows = [], [], []
     for cohort in prepared.groups:
         base = int(np.flatnonzero(periods + anticipation < cohort)[-1])

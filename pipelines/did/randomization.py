@@ -34,21 +34,11 @@ from pipelines.did.aggte import aggte
 from pipelines.did.attgt import att_gt
 
 _AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
-# A carrier column that lets `prepare` report which units it kept (see `unit_panel`).
-_UNIT_CODE = "_unit_code_"
 # One-hot assignment blocks are kept to about this many entries (a few tens of megabytes).
 _BLOCK_ENTRIES = 3_000_000
 # |T*| counts as at least |T| up to rounding: an assignment equivalent to the observed one
 # reproduces its statistic only to floating-point accuracy.
 _TIE_TOLERANCE = 1e-9
-
-
-@dataclass(frozen=True)
-class UnitPanel:
-    """The estimation sample `att_gt` would use, with the unit ids in its row order."""
-
-    prepared: PreparedData
-    unit_ids: np.ndarray  # (n,) id of each prepared unit, in the order of its rows
 
 
 def unit_panel(
@@ -62,26 +52,18 @@ def unit_panel(
     anticipation: float,
     covariates: Sequence[str] = (),
     weightsname: str | None = None,
-) -> UnitPanel:
-    """The balanced panel exactly as `att_gt` prepares it, plus which ids its rows are.
+) -> PreparedData:
+    """The balanced panel exactly as `att_gt` prepares it, with the id of each unit row.
 
-    `prepare` applies `att_gt`'s sample rules (complete cases, balancing, cohort recoding)
-    but does not return the ids. A numeric code of each id rides along as an extra covariate,
-    which is time-invariant and therefore read back from the first covariate slice.
+    `covariates` only decide which rows are complete, as they do in `att_gt`.
     """
-    if idname not in data.columns:
-        raise ValueError(f"columns not found in data: {[idname]}")
-    if _UNIT_CODE in data.columns:
-        raise ValueError(f"data must not contain a column named {_UNIT_CODE!r}")
-    codes, uniques = pd.factorize(data[idname], sort=True)
-    frame = data.assign(**{_UNIT_CODE: codes.astype(float)})
-    prepared = prepare(
-        frame,
+    return prepare(
+        data,
         yname=yname,
         tname=tname,
         idname=idname,
         gname=gname,
-        covariates=[*covariates, _UNIT_CODE],
+        covariates=list(covariates),
         weightsname=weightsname,
         clustervars=None,
         panel=True,
@@ -89,9 +71,6 @@ def unit_panel(
         control_group=control_group,
         anticipation=anticipation,
     )
-    x = prepared.panel.x
-    unit_codes = (x[0] if x.ndim == 3 else x)[:, -1].astype(np.int64)
-    return UnitPanel(prepared=prepared, unit_ids=np.asarray(uniques)[unit_codes])
 
 
 @dataclass(frozen=True)
@@ -172,8 +151,7 @@ def _aggregation_plan(
 class _FastStatistic:
     """Aggregated ATT for many cohort assignments at once (no covariates)."""
 
-    def __init__(self, panel: UnitPanel, settings: dict, plan_args: dict):
-        prepared = panel.prepared
+    def __init__(self, prepared: PreparedData, settings: dict, plan_args: dict):
         periods = prepared.time_periods
         cells = [
             cell
@@ -381,13 +359,13 @@ class RandomizationResult:
 
 def _slow_statistics(
     data: pd.DataFrame,
-    panel: UnitPanel,
+    panel: PreparedData,
     assignments: np.ndarray,
     estimator: dict,
     aggregation: dict,
 ) -> np.ndarray:
     """Re-run att_gt/aggte for each assignment (needed when covariates enter the estimator)."""
-    labels = np.unique(panel.prepared.unit_group)
+    labels = np.unique(panel.unit_group)
     # Never-treated is coded 0 in the data, as att_gt expects.
     values = np.where(np.isinf(labels), 0.0, labels)
     gname = estimator["gname"]
@@ -483,7 +461,7 @@ def randomization_inference(
         weightsname=weightsname,
     )
     strata_codes = _strata_codes(data, idname, strata, panel.unit_ids)
-    labels, codes = np.unique(panel.prepared.unit_group, return_inverse=True)
+    labels, codes = np.unique(panel.unit_group, return_inverse=True)
     permuter = _Permuter(codes, strata_codes)
     if not permuter.blocks:
         raise ValueError(
@@ -514,7 +492,7 @@ def randomization_inference(
         n_permutations=n_permutations,
         aggregation=aggregation,
         n_units=len(codes),
-        n_treated=int(np.isfinite(panel.prepared.unit_group).sum()),
+        n_treated=int(np.isfinite(panel.unit_group).sum()),
         n_strata=len(np.unique(strata_codes)),
         n_informative_strata=len(permuter.blocks),
         settings={**estimator, "strata": strata, **plan_args},
