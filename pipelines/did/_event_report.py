@@ -16,6 +16,40 @@ from pipelines.did._fe import t_inference
 EVENT_PREFIX = "event_time::"
 
 
+class EventStudyResult:
+    """What the regression event-study results share, given their `coef`, `vcov`,
+    `event_terms`, `event_times` (event-study block first), `alp`, `yname` and a `to_frame`
+    with term, estimate, ci_lower and ci_upper columns (and event_time unless static)."""
+
+    @property
+    def se(self) -> pd.Series:
+        return standard_errors(self.coef, self.vcov)
+
+    @property
+    def num_pre_periods(self) -> int:
+        """Number of estimated leads (event times < 0), for HonestDiD."""
+        return sum(e < 0 for e in self.event_times)
+
+    @property
+    def num_post_periods(self) -> int:
+        """Number of estimated lags (event times ≥ 0), for HonestDiD."""
+        return sum(e >= 0 for e in self.event_times)
+
+    def _figure(
+        self, label: str, title: str | None, ref_period: int | None = None, static: bool = False
+    ):
+        frame = self.to_frame()
+        frame = frame[frame["term"].isin(self.event_terms)]
+        level = round(100 * (1 - self.alp))
+        return event_study_figure(
+            frame,
+            title=title or f"{label}: {self.yname} ({level}% CIs)",
+            yname=self.yname,
+            ref_period=ref_period,
+            static=static,
+        )
+
+
 def cohort_label(value: float) -> str:
     """A cohort or period as printed in term names: 2004, not 2004.0."""
     return f"{int(value)}" if float(value).is_integer() else f"{value:g}"

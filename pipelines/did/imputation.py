@@ -38,9 +38,8 @@ from scipy import stats
 
 from pipelines.did._event_report import (
     EVENT_PREFIX,
+    EventStudyResult,
     cohort_label,
-    event_study_figure,
-    standard_errors,
 )
 from pipelines.did._fe import ClusteredFit, FixedEffects, absorb, cluster_sums, feols, ols
 from pipelines.did._multiplier import multiplier_bootstrap
@@ -60,7 +59,7 @@ class PretrendTest:
 
 
 @dataclass(frozen=True)
-class ImputationResult:
+class ImputationResult(EventStudyResult):
     """Imputation event study and overall ATT with Theorem-3 (or bootstrap) inference.
 
     `coef`/`vcov` hold the pre-trend leads (if requested), then the horizons, named
@@ -92,20 +91,6 @@ class ImputationResult:
     alp: float
     yname: str
     n_dropped_missing: int
-
-    @property
-    def se(self) -> pd.Series:
-        return standard_errors(self.coef, self.vcov)
-
-    @property
-    def num_pre_periods(self) -> int:
-        """Number of pre-trend leads (event times < 0), for HonestDiD."""
-        return sum(e < 0 for e in self.event_times)
-
-    @property
-    def num_post_periods(self) -> int:
-        """Number of horizons (event times ≥ 0), for HonestDiD."""
-        return sum(e >= 0 for e in self.event_times)
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -182,12 +167,7 @@ class ImputationResult:
 
     def plot(self, title: str | None = None):
         """Event-study estimates with their intervals as a Plotly figure."""
-        level = round(100 * (1 - self.alp))
-        return event_study_figure(
-            self.to_frame(),
-            title=title or f"Imputation event study: {self.yname} ({level}% CIs)",
-            yname=self.yname,
-        )
+        return self._figure("Imputation event study", title)
 
 
 def did_imputation(

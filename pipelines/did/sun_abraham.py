@@ -33,11 +33,10 @@ from scipy import stats
 
 from pipelines.did._event_report import (
     EVENT_PREFIX,
+    EventStudyResult,
     coefficient_frame,
     coefficient_lines,
     cohort_label,
-    event_study_figure,
-    standard_errors,
 )
 from pipelines.did._fe import ClusteredFit, linear_combination, t_inference
 from pipelines.did._panel_input import read_panel
@@ -46,7 +45,7 @@ NEVER_TREATED = "never treated"
 
 
 @dataclass(frozen=True)
-class SunAbrahamResult:
+class SunAbrahamResult(EventStudyResult):
     """Interaction-weighted event study with CRV1 inference.
 
     `coef` and `vcov` hold the event-time effects (in event-time order, named
@@ -78,23 +77,9 @@ class SunAbrahamResult:
     fit: ClusteredFit = field(repr=False)  # the saturated regression (CATT coefficients)
 
     @property
-    def se(self) -> pd.Series:
-        return standard_errors(self.coef, self.vcov)
-
-    @property
     def df_t(self) -> int:
         """Degrees of freedom of the t reference distribution: clusters − 1, as fixest."""
         return self.fit.df_t
-
-    @property
-    def num_pre_periods(self) -> int:
-        """Number of estimated leads (event times < 0), for HonestDiD."""
-        return sum(e < 0 for e in self.event_times)
-
-    @property
-    def num_post_periods(self) -> int:
-        """Number of estimated lags (event times ≥ 0), for HonestDiD."""
-        return sum(e >= 0 for e in self.event_times)
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -143,15 +128,7 @@ class SunAbrahamResult:
 
     def plot(self, title: str | None = None):
         """Event-study estimates with CIs as a Plotly figure, reference period marked at 0."""
-        frame = self.to_frame()
-        frame = frame[frame["term"].isin(self.event_terms)]
-        level = round(100 * (1 - self.alp))
-        return event_study_figure(
-            frame,
-            title=title or f"Sun & Abraham event study: {self.yname} ({level}% CIs)",
-            yname=self.yname,
-            ref_period=self.ref_period,
-        )
+        return self._figure("Sun & Abraham event study", title, self.ref_period)
 
 
 def sun_abraham(

@@ -17,10 +17,9 @@ import pandas as pd
 
 from pipelines.did._event_report import (
     EVENT_PREFIX,
+    EventStudyResult,
     coefficient_frame,
     coefficient_lines,
-    event_study_figure,
-    standard_errors,
 )
 from pipelines.did._fe import ClusteredFit
 from pipelines.did._panel_input import read_panel
@@ -29,7 +28,7 @@ STATIC_TERM = "treat_post"
 
 
 @dataclass(frozen=True)
-class TwfeResult:
+class TwfeResult(EventStudyResult):
     """Estimates of a two-way fixed-effects regression with CRV1 inference.
 
     `coef` and `vcov` cover every regressor (treatment terms first, then covariates), so
@@ -54,23 +53,9 @@ class TwfeResult:
     fit: ClusteredFit = field(repr=False)
 
     @property
-    def se(self) -> pd.Series:
-        return standard_errors(self.coef, self.vcov)
-
-    @property
     def df_t(self) -> int:
         """Degrees of freedom of the t reference distribution: clusters − 1, as fixest."""
         return self.fit.df_t
-
-    @property
-    def num_pre_periods(self) -> int:
-        """Number of estimated leads (event times < 0), for HonestDiD."""
-        return sum(e < 0 for e in self.event_times) if self.dynamic else 0
-
-    @property
-    def num_post_periods(self) -> int:
-        """Number of estimated lags (event times ≥ 0), for HonestDiD."""
-        return sum(e >= 0 for e in self.event_times) if self.dynamic else 1
 
     def to_frame(self) -> pd.DataFrame:
         """One row per regressor: estimate, CRV1 SE, t, p-value and CI (t with G−1 df)."""
@@ -107,16 +92,8 @@ class TwfeResult:
 
     def plot(self, title: str | None = None):
         """Event-study (or static) estimates with CIs as a Plotly figure."""
-        frame = self.to_frame()
-        frame = frame[frame["term"].isin(self.event_terms)]
-        level = round(100 * (1 - self.alp))
-        return event_study_figure(
-            frame,
-            title=title or f"Two-way fixed effects: {self.yname} ({level}% CIs)",
-            yname=self.yname,
-            ref_period=self.ref_period if self.dynamic else None,
-            static=not self.dynamic,
-        )
+        ref_period = self.ref_period if self.dynamic else None
+        return self._figure("Two-way fixed effects", title, ref_period, static=not self.dynamic)
 
 
 def twfe(
