@@ -79,79 +79,26 @@ def read_panel(
     """
     covariates = parse_covariates(xformla)
     cluster_var = _cluster_variable(clustervars, idname)
-    _check_columns(data, yname, tname, idname, gname, covariates, cluster_var, weightsname)
-    panel, n_dropped = _complete_rows(
-        data, yname, tname, idname, gname, covariates, cluster_var, weightsname
-    )
-    return PanelInput(
-        panel=panel,
-        yname=yname,
-        tname=tname,
-        idname=idname,
-        gname=gname,
-        covariates=covariates,
-        cluster_var=cluster_var,
-        weightsname=weightsname,
-        n_dropped_missing=n_dropped,
-    )
-
-
-def _cluster_variable(clustervars: str | Sequence[str] | None, idname: str) -> str:
-    if clustervars is None:
-        return idname
-    names = [clustervars] if isinstance(clustervars, str) else list(dict.fromkeys(clustervars))
-    others = [name for name in names if name != idname]
-    if len(others) > 1:
-        raise ValueError(
-            f"clustervars supports one clustering variable besides {idname!r}, got {names}"
-        )
-    return others[0] if others else idname
-
-
-def _check_columns(
-    data: pd.DataFrame,
-    yname: str,
-    tname: str,
-    idname: str,
-    gname: str,
-    covariates: list[str],
-    cluster_var: str,
-    weightsname: str | None,
-) -> None:
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    wanted = [yname, tname, idname, gname, *covariates, cluster_var]
-    if weightsname is not None:
-        wanted.append(weightsname)
-    missing = [name for name in dict.fromkeys(wanted) if name not in data.columns]
+    weights = [] if weightsname is None else [weightsname]
+    columns = list(dict.fromkeys([yname, tname, idname, gname, *covariates, cluster_var, *weights]))
+    missing = [name for name in columns if name not in data.columns]
     if missing:
         raise ValueError(f"columns not found in data: {missing}")
-    numeric = {"outcome": [yname], "time": [tname], "group": [gname], "covariate": covariates}
-    if weightsname is not None:
-        numeric["weights"] = [weightsname]
-    for role, columns in numeric.items():
-        for column in columns:
-            dtype = data[column].dtype
+    numeric = {
+        "outcome": [yname],
+        "time": [tname],
+        "group": [gname],
+        "covariate": covariates,
+        "weights": weights,
+    }
+    for role, names in numeric.items():
+        for name in names:
+            dtype = data[name].dtype
             if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-                raise ValueError(f"{role} column {column!r} must be numeric, got dtype {dtype}")
+                raise ValueError(f"{role} column {name!r} must be numeric, got dtype {dtype}")
 
-
-def _complete_rows(
-    data: pd.DataFrame,
-    yname: str,
-    tname: str,
-    idname: str,
-    gname: str,
-    covariates: list[str],
-    cluster_var: str,
-    weightsname: str | None,
-) -> tuple[pd.DataFrame, int]:
-    columns = list(
-        dict.fromkeys(
-            [yname, tname, idname, gname, *covariates, cluster_var]
-            + ([weightsname] if weightsname else [])
-        )
-    )
     panel = data[columns]
     for key in (idname, tname, cluster_var):
         if panel[key].isna().any():
@@ -166,11 +113,32 @@ def _complete_rows(
         raise ValueError(
             f"repeated ({idname}, {tname}) rows: the panel must have one row per unit and period"
         )
-    needed = [yname, *covariates] + ([weightsname] if weightsname else [])
-    complete = panel[needed].notna().all(axis=1)
+    complete = panel[[yname, *covariates, *weights]].notna().all(axis=1)
     panel = panel[complete]
     if weightsname is not None and not (panel[weightsname] > 0).all():
         raise ValueError(f"weights column {weightsname!r} must be strictly positive")
     if panel.empty:
         raise ValueError("no complete rows to estimate on")
-    return panel, int((~complete).sum())
+    return PanelInput(
+        panel=panel,
+        yname=yname,
+        tname=tname,
+        idname=idname,
+        gname=gname,
+        covariates=covariates,
+        cluster_var=cluster_var,
+        weightsname=weightsname,
+        n_dropped_missing=int((~complete).sum()),
+    )
+
+
+def _cluster_variable(clustervars: str | Sequence[str] | None, idname: str) -> str:
+    if clustervars is None:
+        return idname
+    names = [clustervars] if isinstance(clustervars, str) else list(dict.fromkeys(clustervars))
+    others = [name for name in names if name != idname]
+    if len(others) > 1:
+        raise ValueError(
+            f"clustervars supports one clustering variable besides {idname!r}, got {names}"
+        )
+    return others[0] if others else idname
