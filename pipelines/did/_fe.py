@@ -1,6 +1,6 @@
 """Fixed-effects least squares: within transformation, OLS and CRV1 with fixest's conventions.
 
-The engine behind `twfe` and, later, the Sun–Abraham and imputation estimators. It works on
+The engine behind `twfe`, `sun_abraham`, `did_imputation` and `wild_bootstrap`. It works on
 numpy arrays: callers turn frames into an outcome vector, a design matrix and integer
 fixed-effect codes, and get back coefficients, a cluster-robust covariance matrix and the
 pieces (demeaned design, residuals, bread) that the wild cluster bootstrap reuses.
