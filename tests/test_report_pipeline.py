@@ -85,9 +85,20 @@ def run_pipeline(root: Path, scale: str, seed: int) -> PipelineRun:
     return PipelineRun(root, data, environment, result, truth)
 
 
+_RUNS: dict[tuple[str, int], PipelineRun] = {}
+
+
+def shared_run(factory: pytest.TempPathFactory, scale: str, seed: int) -> PipelineRun:
+    """One run per state for the whole session, whichever test module asks first."""
+    if (scale, seed) not in _RUNS:
+        _RUNS[scale, seed] = run_pipeline(factory.mktemp(f"{scale}_run"), scale, seed)
+    return _RUNS[scale, seed]
+
+
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    return run_pipeline(tmp_path_factory.mktemp("small_run"), scale="small", seed=2012)
+    # test_notebooks imports this fixture too; the cache keeps it to one run.
+    return shared_run(tmp_path_factory, "small", 2012)
 
 
 def _published(run: PipelineRun, name: str) -> pd.DataFrame:
