@@ -15,7 +15,7 @@ import pandas as pd
 from pipelines.did import _report
 from pipelines.did._inference import vcov
 from pipelines.did._intervals import IntervalSettings, build_intervals
-from pipelines.did.attgt import AttGtResult, periods_column
+from pipelines.did.attgt import AttGtResult, estimate_frame
 
 _KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}
 
@@ -77,22 +77,9 @@ class AggteResult:
         """Components keyed by event_time, group or time; the overall row for "simple"."""
         if self.type == "simple":
             lower, upper = self.overall_ci
-            return pd.DataFrame(
-                {
-                    "att": [self.overall_att],
-                    "se": [self.overall_se],
-                    "ci_lower": [lower],
-                    "ci_upper": [upper],
-                }
-            )
-        return pd.DataFrame(
-            {
-                _KEY_COLUMN[self.type]: periods_column(self.keys),
-                "att": self.att,
-                "se": self.se,
-                "ci_lower": self.ci_lower,
-                "ci_upper": self.ci_upper,
-            }
+            return estimate_frame({}, [self.overall_att], [self.overall_se], [lower], [upper])
+        return estimate_frame(
+            {_KEY_COLUMN[self.type]: self.keys}, self.att, self.se, self.ci_lower, self.ci_upper
         )
 
     def summary(self) -> str:

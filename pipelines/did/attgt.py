@@ -36,6 +36,20 @@ def periods_column(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def estimate_frame(
+    keys: dict[str, np.ndarray],
+    att: np.ndarray,
+    se: np.ndarray,
+    ci_lower: np.ndarray,
+    ci_upper: np.ndarray,
+) -> pd.DataFrame:
+    """The estimate table of att_gt and aggte: key period columns, att, se and interval."""
+    columns = {name: periods_column(values) for name, values in keys.items()}
+    return pd.DataFrame(
+        {**columns, "att": att, "se": se, "ci_lower": ci_lower, "ci_upper": ci_upper}
+    )
+
+
 @dataclass(frozen=True)
 class AttGtResult:
     """Group-time ATTs with their influence functions, intervals and the pre-trend test.
@@ -85,15 +99,12 @@ class AttGtResult:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per cell: group, time, att, se, ci_lower, ci_upper."""
-        return pd.DataFrame(
-            {
-                "group": periods_column(self.group),
-                "time": periods_column(self.time),
-                "att": self.att,
-                "se": self.se,
-                "ci_lower": self.ci_lower,
-                "ci_upper": self.ci_upper,
-            }
+        return estimate_frame(
+            {"group": self.group, "time": self.time},
+            self.att,
+            self.se,
+            self.ci_lower,
+            self.ci_upper,
         )
 
     def summary(self) -> str:
