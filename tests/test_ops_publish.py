@@ -91,6 +91,8 @@ while not stop.exists():
         check("pyarrow " + table, sorted(set(column.to_pylist())), len(column))
     held.execute(f"SELECT count(*) FROM {tables[0]}").fetchall()
     reads += 1
+    if reads == 1:
+        print("reading", flush=True)
 print(json.dumps({"seen": sorted(seen), "problems": problems[:5], "reads": reads}))
 """
 
@@ -183,7 +185,8 @@ def test_readers_in_other_processes_never_block_publication_nor_see_a_torn_folde
         for _ in range(2)
     ]
     try:
-        time.sleep(1.0)  # readers hold analyst.duckdb open read-only from here on
+        for reader in readers:  # they hold analyst.duckdb open read-only from here on
+            assert reader.stdout.readline().strip() == "reading"
         started = time.perf_counter()
         for version in range(2, 12):
             _publish(marts, version)
@@ -225,7 +228,8 @@ def test_kill_9_during_publication_leaves_the_previous_folder_whole(tmp_path: Pa
         publisher.send_signal(signal.SIGKILL)
         output, _ = publisher.communicate(timeout=30)
         completed = [first] + [int(line) for line in output.split()]
-        assert _published_version(marts) == completed[-1]
+        # Killed before it could print the version it had just swapped in, or not.
+        assert _published_version(marts) in (completed[-1], completed[-1] + 1)
         current = current_version(marts).name
         unfinished = [
             path
