@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
+from pipelines.automation import nightly_schedule, raw_files_sensor
 from pipelines.estimates.assets import ESTIMATE_ASSETS
 from pipelines.ingest.assets import INGEST_ASSETS
 from pipelines.marts.assets import MART_ASSETS, published_marts
@@ -20,6 +21,8 @@ everything_job = define_asset_job(EVERYTHING_JOB, selection=AssetSelection.all()
 defs = Definitions(
     assets=[*INGEST_ASSETS, *MART_ASSETS, published_marts, *ESTIMATE_ASSETS, *REPORT_ASSETS],
     jobs=[everything_job],
+    schedules=[nightly_schedule(everything_job)],
+    sensors=[raw_files_sensor(everything_job)],
     resources={"warehouse": WarehouseResource()},
     executor=in_process_executor,
 )
