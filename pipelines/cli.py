@@ -43,10 +43,37 @@ def _run_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_pipeline(_args: argparse.Namespace) -> int:
+def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
+    from pipelines.runner import LOG_LEVELS
+
+    parser = subparsers.add_parser(
+        "run",
+        help="materialize every asset in-process (the nightly job)",
+        description=(
+            "Materialize every asset and check in-process, as the nightly job does. Prints one "
+            "summary line per layer; exits 1 when an asset or a blocking check fails (the "
+            "previous marts, estimates and report then stay published)."
+        ),
+    )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show each step on standard error as it runs (default: when it is a terminal)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default="critical",
+        help="level of Dagster's own log on the console (default: critical, i.e. off; the "
+        "full log is in the run history)",
+    )
+
+
+def _run_pipeline(args: argparse.Namespace) -> int:
     from pipelines.runner import run_all
 
-    return run_all()
+    return run_all(progress=args.progress, log_level=args.log_level)
 
 
 def _show_status(_args: argparse.Namespace) -> int:
@@ -59,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="partner-impact", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_sample_parser(subparsers)
-    subparsers.add_parser("run", help="materialize every asset in-process (the nightly job)")
+    _add_run_parser(subparsers)
     subparsers.add_parser("status", help="summarize the ingest ledger and the last run")
     return parser
 

@@ -1,67 +1,221 @@
-"""Materialize every asset and check in-process, as the nightly job does; report the status."""
+"""Materialize every asset and check in-process, as the nightly job does; report the status.
+
+``partner-impact run`` prints one summary line per layer (ingest, marts, estimates, report) on
+standard output when the run ends, and, on a terminal, each step as it runs on standard error.
+Dagster's own log goes to its run history (the UI); on the console it is off unless asked for.
+Nothing printed quotes a data value: counts, asset names, paths and error messages whose digit
+runs are masked.
+"""
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipelines.settings import configure_dagster_environment
 
+TRIGGER_TAG = "partner_impact/trigger"
+PID_TAG = "partner_impact/pid"
+HOST_TAG = "partner_impact/host"
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
 _INGEST_COUNTS = ("files_loaded", "files_skipped", "files_failed", "rows_loaded", "rows_rejected")
+_LAYER_ORDER = ("ingest", "marts", "estimates", "reports")
 
 
-def _print_ingest_summary(result: object) -> None:
-    """One line per ingest asset: files loaded/skipped/failed, rows loaded/rejected."""
-    for event in result.get_asset_materialization_events():  # type: ignore[attr-defined]
+def _step_layers(job: Any, asset_graph: Any) -> dict[str, str]:
+    """Each step (op) of ``job`` -> its layer (asset group)."""
+    layers = {}
+    steps = {node.name for node in job.graph.node_defs}
+    for assets_def in asset_graph.assets_defs:
+        if assets_def.is_executable and assets_def.op.name in steps:
+            layers[assets_def.op.name] = next(iter(assets_def.group_names_by_key.values()))
+    return layers
+
+
+def _materialized(result: Any) -> dict[str, dict[str, Any]]:
+    """Asset name -> its metadata values, for every asset this run materialized."""
+    found = {}
+    for event in result.get_asset_materialization_events():
         materialization = event.event_specific_data.materialization
-        metadata = materialization.metadata
-        if not materialization.asset_key.path[-1].startswith("stg_"):
-            continue
+        found[materialization.asset_key.to_user_string()] = {
+            name: value.value for name, value in materialization.metadata.items()
+        }
+    return found
+
+
+def _ingest_lines(assets: dict[str, dict[str, Any]]) -> Iterator[str]:
+    staged = {name: meta for name, meta in assets.items() if name.startswith("stg_")}
+    if not staged:
+        yield "ingest: not run"
+        return
+    total = {name: sum(int(meta.get(name, 0)) for meta in staged.values()) for name in (
+        *_INGEST_COUNTS, "files_removed")}  # fmt: skip
+    yield (
+        f"ingest: files loaded {total['files_loaded']}, skipped {total['files_skipped']}, "
+        f"failed {total['files_failed']}, removed {total['files_removed']}; "
+        f"rows loaded {total['rows_loaded']}, rejected {total['rows_rejected']}"
+    )
+    for name, meta in sorted(staged.items()):
         counts = ", ".join(
-            f"{name.replace('_', ' ')} {metadata[name].value}"
-            for name in _INGEST_COUNTS
-            if name in metadata
+            f"{count.replace('_', ' ')} {meta[count]}" for count in _INGEST_COUNTS if count in meta
         )
-        print(f"{materialization.asset_key.to_user_string()}: {counts}")
+        yield f"  {name}: {counts}"
+        failed = str(meta.get("failed_files", "none"))
+        if failed != "none":
+            yield from (f"    failed: {line}" for line in failed.splitlines())
 
 
-def _print_failures(result: object) -> None:
-    for event in result.all_events:  # type: ignore[attr-defined]
+def _marts_line(assets: dict[str, dict[str, Any]]) -> str:
+    published = assets.get("published_marts")
+    if published is None:
+        return "marts: not published (the run stopped before); the previous marts stay"
+    tables = len(str(published.get("files", "")).split())
+    state = "published to" if published.get("republished") else "unchanged in"
+    return f"marts: {tables} tables {state} {published.get('marts_dir')}"
+
+
+def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -> str:
+    names = [name for name in assets if layers.get(name) == "estimates"]
+    if not names:
+        return "estimates: not published (the run stopped before); the previous ones stay"
+    rebuilt = any(assets[name].get("rebuilt") for name in names)
+    line = f"estimates: {len(names)} tables {'published' if rebuilt else 'unchanged'}"
+    failed = sum(int(assets[name].get("failed_steps", 0)) for name in names)
+    if failed:
+        line += f"; {failed} estimation step(s) failed (see the estimates_status table)"
+    return line
+
+
+def _report_line(assets: dict[str, dict[str, Any]], layers: dict[str, str], result: Any) -> str:
+    names = [name for name in assets if layers.get(name) == "reports"]
+    if not names:
+        return "report: not built (the run stopped before); the previous report stays"
+    problems = [
+        evaluation.description
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.asset_key.to_user_string() in names and not evaluation.passed
+    ]
+    if problems:
+        return f"report: not built: {problems[0]}; the previous report stays"
+    meta = assets[names[0]]
+    return f"report: {meta.get('path')} ({'rebuilt' if meta.get('rebuilt') else 'unchanged'})"
+
+
+def summary_lines(result: Any, layers: dict[str, str]) -> list[str]:
+    """One line per layer (ingest details indented below it), then errors and failed checks."""
+    assets = _materialized(result)
+    # Multi-assets materialize several assets in one step: map each asset to its step's layer.
+    asset_layers = dict(layers)
+    for event in result.get_asset_materialization_events():
+        asset_layers[event.asset_key.to_user_string()] = layers.get(event.step_key, "?")
+    present = set(layers.values())
+    lines: list[str] = []
+    for layer in (*_LAYER_ORDER, *sorted(present - set(_LAYER_ORDER))):
+        if layer not in present:
+            continue
+        if layer == "ingest":
+            lines.extend(_ingest_lines(assets))
+        elif layer == "marts":
+            lines.append(_marts_line(assets))
+        elif layer == "estimates":
+            lines.append(_estimates_line(assets, asset_layers))
+        elif layer == "reports":
+            lines.append(_report_line(assets, asset_layers, result))
+        else:
+            done = sum(asset_layers.get(name) == layer for name in assets)
+            lines.append(f"{layer}: {done} assets materialized")
+    lines.extend(_failure_lines(result))
+    return lines
+
+
+def _failure_lines(result: Any) -> Iterator[str]:
+    from pipelines.progress import step_error
+
+    for event in result.all_events:
         if event.is_step_failure:
-            print(f"FAILED step {event.step_key}")
+            error = event.event_specific_data.error
+            yield f"ERROR {event.step_key}: {step_error(error)}"
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 severity = evaluation.severity.value
                 key = evaluation.asset_check_key
-                print(f"check {key.asset_key.to_user_string()}:{key.name} {severity}: failed")
+                yield f"check {key.asset_key.to_user_string()}:{key.name} {severity}: failed"
 
 
-def run_all() -> int:
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _interrupted(run: Any) -> bool:
+    """A run this machine's CLI started that is still marked started but whose process is gone."""
+    from dagster import DagsterRunStatus
+
+    pid = run.tags.get(PID_TAG)
+    return (
+        run.status == DagsterRunStatus.STARTED
+        and pid is not None
+        and run.tags.get(HOST_TAG) == socket.gethostname()
+        and not _process_alive(int(pid))
+    )
+
+
+def _close_interrupted_runs(instance: Any) -> None:
+    """Mark as failed the runs a killed ``partner-impact run`` left marked as started."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    for run in instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
+        if _interrupted(run):
+            instance.report_run_failed(
+                run, "The process running it stopped before the run finished (killed?)."
+            )
+
+
+def run_all(progress: bool | None = None, log_level: str = "critical") -> int:
     """Materialize all assets and their checks; return a process exit code (0 = success).
 
     Non-zero when an asset fails or a blocking check fails (which stops what depends on it, so
-    the previous marts stay published).
+    the previous marts, estimates and report stay published). ``progress`` shows each step on
+    standard error (default: when it is a terminal); ``log_level`` is the level of Dagster's own
+    log on the console.
     """
-    settings = configure_dagster_environment()
-    from dagster import DagsterInstance
+    configure_dagster_environment()
+    from dagster import DagsterInstance, colored_console_logger
 
     from pipelines.definitions import EVERYTHING_JOB, defs
+    from pipelines.progress import progress_logger
 
     job = defs.resolve_job_def(EVERYTHING_JOB)
+    layers = _step_layers(job, defs.resolve_asset_graph())
+    interactive = sys.stderr.isatty()
+    loggers = {"console": colored_console_logger}
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if interactive if progress is None else progress:
+        loggers["progress"] = progress_logger(sys.stderr, layers, interactive)
+        run_config["loggers"]["progress"] = {}
+    tags = {TRIGGER_TAG: "cli", PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
-    _print_ingest_summary(result)
-    _print_failures(result)
+        _close_interrupted_runs(instance)
+        result = job.with_logger_defs(loggers).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, tags=tags
+        )
+    for line in summary_lines(result, layers):
+        print(line)
     if not result.success:
-        print("The run failed; the previous marts and report are untouched.")
+        print("The run failed; the previous marts, estimates and report are untouched.")
         return 1
-    print(f"Marts: {settings.marts_dir}")
-    from pipelines.reporting.build import REPORT_NAME
-
-    report = settings.reports_dir / REPORT_NAME
-    if report.is_file():
-        print(f"Report: {report}")
     return 0
 
 
@@ -89,6 +243,38 @@ def _print_ledger_summary(data_quality: Path) -> None:
         print(f"  failed: {path}: {error}")
 
 
+def _print_last_run(instance: Any) -> None:
+    from dagster import DagsterEventType
+
+    from pipelines.progress import step_error
+
+    runs = instance.get_runs(limit=1)
+    if not runs:
+        print("No run recorded yet.")
+        return
+    run = runs[0]
+    record = instance.get_run_record_by_id(run.run_id)
+    started = record.start_time if record else None
+    ended = record.end_time if record else None
+    when = ""
+    if started:
+        when = f" started {datetime.fromtimestamp(started, UTC):%Y-%m-%d %H:%M:%S} UTC"
+    if started and ended:
+        when += f", took {ended - started:.0f} s"
+    trigger = run.tags.get(TRIGGER_TAG)
+    by = f" ({trigger})" if trigger else ""
+    state = run.status.value
+    if _interrupted(run):
+        state += ", interrupted: its process is gone"
+    print(f"Last run: {run.job_name} {state}{by}{when}")
+    failures = instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.STEP_FAILURE
+    ).records
+    for failure in failures:
+        event = failure.event_log_entry.dagster_event
+        print(f"  ERROR {event.step_key}: {step_error(event.event_specific_data.error)}")
+
+
 def status() -> int:
     """Print the ledger summary of the published marts and the last run's outcome."""
     settings = configure_dagster_environment()
@@ -100,18 +286,5 @@ def status() -> int:
     else:
         print(f"No marts published yet in {settings.marts_dir}.")
     with DagsterInstance.get() as instance:
-        runs = instance.get_runs(limit=1)
-        if not runs:
-            print("No run recorded yet.")
-            return 0
-        run = runs[0]
-        record = instance.get_run_record_by_id(run.run_id)
-        started = record.start_time if record else None
-        ended = record.end_time if record else None
-        when = ""
-        if started:
-            when = f" started {datetime.fromtimestamp(started, UTC):%Y-%m-%d %H:%M:%S} UTC"
-        if started and ended:
-            when += f", took {ended - started:.0f} s"
-        print(f"Last run: {run.job_name} {run.status.value}{when}")
+        _print_last_run(instance)
     return 0
