@@ -166,7 +166,9 @@ def test_a_second_run_with_nothing_new_keeps_estimates_and_report(
 
     assert main(["run"]) == 0
 
-    assert f"Report: {copy / 'reports' / REPORT_NAME}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"estimates: {len(TABLES)} tables unchanged" in out
+    assert f"report: {copy / 'reports' / REPORT_NAME} (unchanged)" in out
     assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept} == before
 
 
