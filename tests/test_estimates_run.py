@@ -239,3 +239,14 @@ def test_selection_covariates_remove_the_bounce_back_that_biases_the_unadjusted_
     assert adjusted.overall["ci_lower"] < EFFECT < adjusted.overall["ci_upper"]
     assert unadjusted.overall["att"] - EFFECT > 3 * unadjusted.overall["se"]
     assert unadjusted.pretrend["p_value"].item() < 0.01 < adjusted.pretrend["p_value"].item()
+
+
+def test_a_subject_without_rows_is_recorded_as_failed() -> None:
+    panel = simulated_school_panel(120, {2012: 6, 2013: 8}, seed=5)
+    analysis = dataclasses.replace(quick_analysis(), subjects=("ela", "science"))
+    tables = estimate_all(panel[panel["subject"] == "ela"], simulated_dose(panel, seed=5), analysis)
+    status = tables["estimates_status"]
+    science = status[status["subject"] == "science"]
+    assert list(science["status"]) == ["failed"]
+    assert "no rows for subject 'science'" in science["message"].item()
+    assert set(tables["estimates_comparison"]["subject"]) == {"ela"}

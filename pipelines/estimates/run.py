@@ -70,11 +70,20 @@ def estimate_all(
 ) -> dict[str, pd.DataFrame]:
     """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`)."""
     collector = _Collector()
-    for panel in subject_panels(school_panel, analysis):
+    panels = subject_panels(school_panel, analysis)
+    for subject in sorted(set(analysis.subjects) - {panel.subject for panel in panels}):
+        collector.attempt(
+            analysis.headline, subject, "estimate", lambda subject=subject: _no_rows(subject)
+        )
+    for panel in panels:
         fits = _specifications(collector, panel, analysis)
         _robustness(collector, panel, analysis, fits)
         _dose(collector, panel, partnering_dose, analysis)
     return assemble(collector.parts)
+
+
+def _no_rows(subject: str) -> None:
+    raise ValueError(f"the school_panel mart has no rows for subject {subject!r}")
 
 
 def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analysis) -> dict:
