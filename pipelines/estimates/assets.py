@@ -60,7 +60,9 @@ def estimates(context: AssetExecutionContext):
     started = time.perf_counter()
     settings = get_settings()
     analysis = load_analysis()
-    marts = {name: pd.read_parquet(settings.marts_dir / f"{name}.parquet") for name in INPUT_MARTS}
+    # The resolved folder is one fixed version of the marts (pandas opens a file twice).
+    marts_dir = settings.marts_dir.resolve()
+    marts = {name: pd.read_parquet(marts_dir / f"{name}.parquet") for name in INPUT_MARTS}
     version = current_version(
         {name: (marts[name], keys) for name, keys in INPUT_MARTS.items()}, analysis.sha256
     )

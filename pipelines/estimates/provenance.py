@@ -72,7 +72,7 @@ def published_version(directory: Path, tables: Sequence[str]) -> Version | None:
     """The version of the estimates published in ``directory``; None if any table is missing."""
     if not all((directory / f"{name}.parquet").is_file() for name in tables):
         return None
-    provenance = pd.read_parquet(directory / "estimates_provenance.parquet")
+    provenance = pd.read_parquet(directory.resolve() / "estimates_provenance.parquet")
     if len(provenance) != 1:
         return None
     row = provenance.iloc[0]

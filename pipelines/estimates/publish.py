@@ -1,9 +1,10 @@
 """Publish the estimate tables atomically, with the marts' publisher, and read them back.
 
 The tables go to ``data/estimates/`` (``<table>.parquet`` plus ``analyst.duckdb``, views over
-them), not ``data/marts/``: the marts' publisher rebuilds the folder's ``analyst.duckdb`` from
-the tables it is given, so publishing the estimates into ``data/marts/`` would drop the marts'
-views (docs/analysis.md, "Where the estimates are published").
+them), a link to a complete version in ``data/estimates_versions/`` swapped in one rename, as
+the marts are. Not into ``data/marts/``: the marts' publisher makes a folder hold exactly the
+tables it is given, so publishing the estimates there would drop the marts (docs/analysis.md,
+"Where the estimates are published").
 """
 
 from __future__ import annotations
@@ -44,5 +45,10 @@ def publish_estimates(tables: Mapping[str, pd.DataFrame], directory: Path) -> di
 
 
 def read_estimates(directory: Path, names: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """The published tables ``names`` (``FileNotFoundError`` if one is missing)."""
-    return {name: pd.read_parquet(directory / f"{name}.parquet") for name in names}
+    """The published tables ``names`` (``FileNotFoundError`` if one is missing).
+
+    They are read from the version the folder links to when called, so all come from one
+    publication even if another lands meanwhile.
+    """
+    version = directory.resolve()
+    return {name: pd.read_parquet(version / f"{name}.parquet") for name in names}

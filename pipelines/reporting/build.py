@@ -33,9 +33,11 @@ class ReportOutcome:
 
 def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources, pd.DataFrame]:
     """The marts and estimate tables the report reads, and the tests given each year."""
-    marts = {name: pd.read_parquet(settings.marts_dir / f"{name}.parquet") for name in REPORT_MARTS}
+    # The resolved folder is one fixed version of the marts (pandas opens a file twice).
+    marts_dir = settings.marts_dir.resolve()
+    marts = {name: pd.read_parquet(marts_dir / f"{name}.parquet") for name in REPORT_MARTS}
     outcomes = pd.read_parquet(
-        settings.marts_dir / "school_outcomes.parquet", columns=["test", "school_year"]
+        marts_dir / "school_outcomes.parquet", columns=["test", "school_year"]
     )
     sources = ReportSources(
         marts=marts,
