@@ -24,11 +24,15 @@ def step_error(error: object) -> str:
     """One line for a failed step: the innermost error's message, digit runs masked.
 
     ``error`` is Dagster's ``SerializableErrorInfo``; the innermost cause is the error our code
-    (or DuckDB, or the operating system) raised, the outer ones are Dagster's wrappers.
+    (or DuckDB, or the operating system) raised, the outer ones are Dagster's wrappers. The
+    message is shown without the exception's class (``module.Class: ``).
     """
     while getattr(error, "cause", None) is not None:
         error = error.cause  # type: ignore[attr-defined]
     message = getattr(error, "message", None) or str(error)
+    head, separator, rest = message.partition(": ")
+    if separator and head.rsplit(".", 1)[-1] == getattr(error, "cls_name", None):
+        message = rest
     return sanitize_message(message)
 
 

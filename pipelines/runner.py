@@ -74,7 +74,7 @@ def _ingest_lines(assets: dict[str, dict[str, Any]]) -> Iterator[str]:
 def _marts_line(assets: dict[str, dict[str, Any]]) -> str:
     published = assets.get("published_marts")
     if published is None:
-        return "marts: not published (the run stopped before); the previous marts stay"
+        return "marts: not published; the previous marts stay"
     tables = len(str(published.get("files", "")).split())
     state = "published to" if published.get("republished") else "unchanged in"
     return f"marts: {tables} tables {state} {published.get('marts_dir')}"
@@ -83,7 +83,7 @@ def _marts_line(assets: dict[str, dict[str, Any]]) -> str:
 def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -> str:
     names = [name for name in assets if layers.get(name) == "estimates"]
     if not names:
-        return "estimates: not published (the run stopped before); the previous ones stay"
+        return "estimates: not published; the previous ones stay"
     rebuilt = any(assets[name].get("rebuilt") for name in names)
     line = f"estimates: {len(names)} tables {'published' if rebuilt else 'unchanged'}"
     failed = sum(int(assets[name].get("failed_steps", 0)) for name in names)
@@ -95,7 +95,7 @@ def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -
 def _report_line(assets: dict[str, dict[str, Any]], layers: dict[str, str], result: Any) -> str:
     names = [name for name in assets if layers.get(name) == "reports"]
     if not names:
-        return "report: not built (the run stopped before); the previous report stays"
+        return "report: not built; the previous report stays"
     problems = [
         evaluation.description
         for evaluation in result.get_asset_check_evaluations()
