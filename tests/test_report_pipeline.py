@@ -18,10 +18,10 @@ from dagster import DagsterInstance
 
 from pipelines.cli import main
 from pipelines.definitions import EVERYTHING_JOB, defs
-from pipelines.estimates.publish import estimates_dir
 from pipelines.estimates.tables import TABLES
+from pipelines.layouts import SYNTHETIC_MARKER
 from pipelines.reporting.build import REPORT_NAME, VERSION_FILE, publish_report
-from pipelines.reporting.provenance import SYNTHETIC_MARKER, ledger_hash
+from pipelines.reporting.provenance import ledger_hash
 from pipelines.sample import generate_sample
 from pipelines.settings import PROJECT_ROOT, get_settings
 from tests.browser.chromium import ChromiumMissingError, check_chromium, visit
@@ -181,7 +181,7 @@ def test_a_failing_report_leaves_the_previous_one(
     settings = get_settings()
     report = settings.reports_dir / REPORT_NAME
     before = report.read_bytes()
-    event_study = estimates_dir(settings) / "estimates_event_study.parquet"
+    event_study = settings.estimates_dir / "estimates_event_study.parquet"
     pd.read_parquet(event_study).drop(columns=["ci_upper"]).to_parquet(event_study)
     (settings.reports_dir / VERSION_FILE).unlink()
 
@@ -202,7 +202,7 @@ def test_without_a_headline_estimate_the_previous_report_stays_and_the_reason_is
     settings = get_settings()
     report = settings.reports_dir / REPORT_NAME
     before = report.read_bytes()
-    aggregate = estimates_dir(settings) / "estimates_aggregate.parquet"
+    aggregate = settings.estimates_dir / "estimates_aggregate.parquet"
     frame = pd.read_parquet(aggregate)
     frame[frame["specification"] != "cs_adjusted_never"].to_parquet(aggregate)
     (settings.reports_dir / VERSION_FILE).unlink()

@@ -40,6 +40,7 @@ from pipelines.layouts.tables import (
     RECORD_TYPES,
     ROSTERS,
     SCHOOL_LEVELS,
+    SYNTHETIC_MARKER,
     SYSTEM_TOTAL_SCHOOL_CODE,
     TABLE_LAYOUTS,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "SCANTRON",
     "SCHOOL_LEVELS",
     "SUBJECTS",
+    "SYNTHETIC_MARKER",
     "SYSTEM_TOTAL_SCHOOL_CODE",
     "TABLE_LAYOUTS",
     "AssessmentLayout",

@@ -113,3 +113,11 @@ PROGRAM = TableLayout(
 )
 
 TABLE_LAYOUTS: tuple[TableLayout, ...] = (ROSTERS, ACTIVITY, PROGRAM)
+
+
+SYNTHETIC_MARKER = "SYNTHETIC"
+"""A file of this name at the top of the raw folder marks it as the generated synthetic sample.
+
+The generator writes it; the report reads it (and never the sample's truth file) to say on every
+page that the data is synthetic.
+"""

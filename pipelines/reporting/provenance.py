@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.layouts import SYNTHETIC_MARKER
 from pipelines.report.inputs import DataFacts
-
-SYNTHETIC_MARKER = "SYNTHETIC"
-"""A file of this name in ``data/raw/`` marks the raw data as the generated synthetic sample."""
 
 _LEDGER_COLUMNS = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_rejected")
 
