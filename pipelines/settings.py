@@ -45,6 +45,11 @@ class Settings:
         return self.data_dir / "marts"
 
     @property
+    def estimates_dir(self) -> Path:
+        """Published estimate tables (a versioned folder behind a link, like the marts)."""
+        return self.data_dir / "estimates"
+
+    @property
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 

@@ -52,7 +52,7 @@ def estimates(context: AssetExecutionContext):
     import pandas as pd
 
     from pipelines.estimates.provenance import current_version, published_version
-    from pipelines.estimates.publish import estimates_dir, publish_estimates, read_estimates
+    from pipelines.estimates.publish import publish_estimates, read_estimates
     from pipelines.estimates.run import estimate_all
     from pipelines.estimates.specification import load_analysis
     from pipelines.settings import get_settings
@@ -66,7 +66,7 @@ def estimates(context: AssetExecutionContext):
     version = current_version(
         {name: (marts[name], keys) for name, keys in INPUT_MARTS.items()}, analysis.sha256
     )
-    directory = estimates_dir(settings)
+    directory = settings.estimates_dir
     rebuilt = published_version(directory, TABLES) != version
     if rebuilt:
         tables = estimate_all(marts["school_panel"], marts["partnering_dose"], analysis)

@@ -14,14 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.settings import Settings
-
 PACKAGE = "pipelines.estimates"
-
-
-def estimates_dir(settings: Settings) -> Path:
-    """Where the estimate tables are published: ``<data dir>/estimates``."""
-    return settings.data_dir / "estimates"
 
 
 def publish_estimates(tables: Mapping[str, pd.DataFrame], directory: Path) -> dict[str, Path]:

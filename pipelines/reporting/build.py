@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.estimates.provenance import combine, frame_fingerprint
-from pipelines.estimates.publish import estimates_dir, read_estimates
+from pipelines.estimates.publish import read_estimates
 from pipelines.estimates.specification import Analysis, load_analysis
 from pipelines.estimates.tables import TABLES
 from pipelines.reporting.inputs import NoHeadlineError, ReportSources, report_inputs
@@ -41,7 +41,7 @@ def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources,
     )
     sources = ReportSources(
         marts=marts,
-        estimates=read_estimates(estimates_dir(settings), TABLES),
+        estimates=read_estimates(settings.estimates_dir, TABLES),
         headline=analysis.headline,
         outcome=analysis.outcome,
     )
