@@ -324,3 +324,20 @@ def test_trends_from_panel_weights_by_students() -> None:
     assert trends.loc[2012, "n_students"] == 40
     assert trends.loc[0, "n_students"] == 50  # the school with no mean is not counted
     assert trends.loc[0, "n_schools"] == 1
+
+
+def test_caveat_follows_the_pre_trend_test(tmp_path: Path) -> None:
+    inputs = example_inputs(n_schools=120, seed=3)
+    pretrend = inputs.pretrend.copy()
+    pretrend["p_value"] = 0.5
+    parallel = build_report(
+        dataclasses.replace(inputs, pretrend=pretrend), tmp_path / "parallel.html"
+    ).read_text(encoding="utf-8")
+    assert "The pre-program checks support it but cannot prove it." in parallel
+
+    pretrend.loc[pretrend["subject"] == "math", "p_value"] = 0.001
+    diverging = build_report(
+        dataclasses.replace(inputs, pretrend=pretrend), tmp_path / "diverging.html"
+    ).read_text(encoding="utf-8")
+    assert "The pre-program checks support it" not in diverging
+    assert "For Math, the pre-program check rejects it" in diverging

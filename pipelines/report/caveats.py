@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pipelines.did.effect_size import improvement_index
 from pipelines.privacy.suppression import MIN_CELL_SIZE
+from pipelines.report.event_study import pretrend_rejected
 from pipelines.report.figures import untested_years, years_test_changed
-from pipelines.report.formatting import fmt_count, html_text, school_year
+from pipelines.report.formatting import fmt_count, html_text, school_year, subject_label
 from pipelines.report.inputs import ReportInputs
 from pipelines.report.page import Section, provenance_line
 
@@ -23,8 +24,7 @@ def render_caveats(inputs: ReportInputs) -> Section:
             "This is not a randomized trial.",
             "Schools were not assigned to the program by lottery. The estimates rely on "
             "comparison schools showing what would have happened to partnered schools without "
-            "the program (the parallel-trends assumption). The pre-program checks support it "
-            "but cannot prove it.",
+            "the program (the parallel-trends assumption). " + _pretrend_caveat(inputs),
         ),
         (
             "Partnered schools were chosen because they were low-performing.",
@@ -109,3 +109,16 @@ def render_methods(inputs: ReportInputs) -> Section:
         "files reproduces this report.</p>"
     )
     return Section("methods", "Methods appendix", body)
+
+
+def _pretrend_caveat(inputs: ReportInputs) -> str:
+    """What the pre-program checks say about parallel trends, in the caveat's words."""
+    rejected = pretrend_rejected(inputs.pretrend)
+    if not rejected:
+        return "The pre-program checks support it but cannot prove it."
+    subjects = ", ".join(subject_label(subject) for subject in rejected)
+    return (
+        f"For {subjects}, the pre-program check rejects it: partnered schools were "
+        "already moving differently before partnering, so read those estimates with the "
+        "sensitivity analysis beside them."
+    )

@@ -30,6 +30,11 @@ def render(inputs: ReportInputs) -> Section:
     return Section("event-study", "Event study", "".join(parts))
 
 
+def pretrend_rejected(pretrend: pd.DataFrame) -> list[str]:
+    """The subjects whose joint pre-trend test rejects parallel pre-program trends."""
+    return sorted(pretrend.loc[pretrend["p_value"] < ALPHA, "subject"].unique())
+
+
 def pretrend_words(pretrend: pd.DataFrame, subject: str) -> str:
     """The joint pre-trend test, said plainly, for one subject."""
     rows = pretrend[pretrend["subject"] == subject]
@@ -38,7 +43,8 @@ def pretrend_words(pretrend: pd.DataFrame, subject: str) -> str:
         return f"{name}: the joint pre-trend test was not computed in this run."
     row = rows.iloc[0]
     stats = (
-        f"(chi-squared = {row['statistic']:.2f}, {int(row['df'])} df, p = {fmt_p(row['p_value'])})"
+        f"(Wald statistic = {row['statistic']:.2f} on {int(row['df'])} pre-program "
+        f"differences, p = {fmt_p(row['p_value'])})"
     )
     if row["p_value"] < ALPHA:
         return (
