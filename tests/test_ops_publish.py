@@ -208,7 +208,7 @@ def test_kill_9_during_publication_leaves_the_previous_folder_whole(tmp_path: Pa
     marts = tmp_path / "marts"
     _publish(marts, 0)
     interrupted = 0
-    for round_number, delay in enumerate([0.1, 0.25, 0.4, 0.55]):
+    for round_number, delay in enumerate([0.1, 0.3, 0.5]):
         publisher = subprocess.Popen(
             [
                 sys.executable,
