@@ -271,20 +271,59 @@ def test_no_raw_id_reaches_warehouse_marts_or_logs(state, capfd) -> None:
     raw_ids = _raw_ids(data / "raw")
     assert len(raw_ids) > 10_000
     token = re.compile(r"[A-Za-z0-9]+")
-    stored = _strings_in(data / "warehouse.duckdb")
-    stored |= _strings_in(data / "marts" / "analyst.duckdb", parquet_dir=data / "marts")
+    stored = _strings_in(data / "warehouse.duckdb") | _published_strings(data)
     found = {t for value in stored for t in token.findall(value)} & raw_ids
     assert found == set()
-    with duckdb.connect(str(data / "marts" / "analyst.duckdb"), read_only=True) as conn:
-        assert conn.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(0,)]
+    for folder in ("marts", "estimates"):
+        with duckdb.connect(str(data / folder / "analyst.duckdb"), read_only=True) as conn:
+            assert conn.execute("SELECT count(*) FROM duckdb_tables()").fetchall() == [(0,)]
+    report = _report_text(data)
+    assert set(token.findall(report)) & raw_ids == set()
+    logs = _logs(state)
+    assert len(logs) > 10_000
+    assert set(token.findall(logs)) & raw_ids == set()
+
+
+def _published_strings(data: Path) -> set[str]:
+    """Every text value of the published marts and estimates."""
+    return _strings_in(data / "marts" / "analyst.duckdb", parquet_dir=data / "marts") | _strings_in(
+        data / "estimates" / "analyst.duckdb", parquet_dir=data / "estimates"
+    )
+
+
+def _report_text(data: Path) -> str:
+    report = data / "reports" / "impact_report.html"
+    assert report.stat().st_size > 100_000
+    return report.read_text(encoding="utf-8")
+
+
+def _logs(state: dict) -> str:
+    """The Dagster storage folder (run and event storage, compute logs) and the run's events."""
     logs = " ".join(
         path.read_bytes().decode("utf-8", errors="replace")
         for path in state["dagster_dir"].rglob("*")
         if path.is_file()
     )
-    logs += " ".join(str(event.message) for event in state["result"].all_events if event.message)
-    assert len(logs) > 10_000
-    assert set(token.findall(logs)) & raw_ids == set()
+    return logs + " ".join(
+        str(event.message) for event in state["result"].all_events if event.message
+    )
+
+
+def test_no_free_text_note_leaves_the_warehouse(state) -> None:
+    data = state["data"]
+    notes: set[str] = set()
+    for path in sorted((data / "raw" / "activity").iterdir()):
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            notes.update((row["notes"] or "").strip() for row in csv.DictReader(handle))
+    notes.discard("")
+    assert len(notes) > 20
+    # The notes are in the warehouse (so this scan would find them), and nowhere else.
+    kept = _strings_in(data / "warehouse.duckdb")
+    assert len(notes & kept) > 20
+    published = "\n".join(_published_strings(data))
+    elsewhere = {"published tables": published, "report": _report_text(data), "logs": _logs(state)}
+    for where, text in elsewhere.items():
+        assert [note for note in notes if note in text] == [], where
 
 
 def test_a_run_with_no_new_files_redoes_nothing(state, tmp_path: Path) -> None:
