@@ -6,7 +6,6 @@ Only the pipeline opens ``warehouse.duckdb``; analysts read the published Parque
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from importlib import resources
@@ -64,13 +63,13 @@ def run_script(
     Named parameters are bound only in the statements that use them.
     """
     for statement in conn.extract_statements(sql):
-        text = statement.query
+        # The parser's own list: a name mentioned in a comment is not a parameter.
         used = {
             name: value
             for name, value in (parameters or {}).items()
-            if re.search(rf"\${name}\b", text)
+            if name in statement.named_parameters
         }
-        conn.execute(text, used or None).fetchall()
+        conn.execute(statement.query, used or None).fetchall()
 
 
 def fetch_all(

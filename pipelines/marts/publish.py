@@ -10,10 +10,10 @@ is removed by the next publication).
 
 Readers need not know any of this: ``data/marts/<table>.parquet`` is an ordinary path for every
 engine (pyarrow and pandas, which open a file twice, should read :func:`current_version`'s
-folder instead, docs/marts.md). The views of a version's ``analyst.duckdb`` point into that version's own files, so an
-analyst's open connection keeps reading one consistent snapshot; superseded versions are kept
-for :data:`GRACE` (and the last :data:`KEEP_PREVIOUS` of them in any case) so those sessions keep
-working, then removed.
+folder instead, docs/marts.md). The views of a version's ``analyst.duckdb`` point into that
+version's own files, so an analyst's open connection keeps reading one consistent snapshot;
+superseded versions are kept for :data:`GRACE` (and the last :data:`KEEP_PREVIOUS` of them in
+any case) so those sessions keep working, then removed.
 """
 
 from __future__ import annotations
