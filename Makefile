@@ -11,20 +11,31 @@ export PARTNER_IMPACT_DAGSTER_STORAGE := $(CURDIR)/.dagster/storage
 export PARTNER_IMPACT_DAGSTER_ARTIFACTS := $(CURDIR)/.dagster/artifacts
 export PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS := $(CURDIR)/.dagster/logs
 
-.PHONY: demo test dev lint format clean
+.PHONY: demo test dev lint format clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The stamps re-run pip only when pyproject.toml changes.
-$(VENV)/.runtime: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+# The stamps re-run pip only when pyproject.toml or the pinned versions change.
+$(VENV)/.runtime: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.dev: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.dev: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@ $(VENV)/.runtime
+
+# Re-resolve pyproject.toml's ranges in a scratch environment and pin the result; run make test
+# before committing the new constraints.txt.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet -e '.[dev]'
+	{ sed -n '1,3p' constraints.txt; .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .venv-lock
 
 demo: $(VENV)/.runtime
 	@if [ -z "$$(ls -A data/raw | grep -v '^.gitkeep$$')" ]; then \
