@@ -499,16 +499,25 @@ def test_a_vanished_or_unreadable_file_is_named_with_its_reason(vanished_and_unr
     assert "Permission denied" in denied
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the ingest records an unreadable file as failed (a warning) and takes its earlier "
-    "rows out, so the run publishes marts without them; it should stop the run instead "
-    "(change proposed to the ingest's owner)",
-)
 def test_a_vanished_or_unreadable_file_leaves_the_previous_marts(vanished_and_unreadable) -> None:
+    """An I/O error is not a data problem: the run stops instead of publishing without the
+    file's rows."""
     home, completed, facts = vanished_and_unreadable
     assert completed.returncode == 1
+    assert "check stg_assessments:files_readable ERROR: failed" in completed.stdout
     assert _published_files(home) == facts["before"]
+
+
+def test_once_the_files_are_readable_or_gone_the_run_publishes_again(
+    vanished_and_unreadable,
+) -> None:
+    home, _, facts = vanished_and_unreadable
+    unreadable = _data(home) / "raw" / "assessments" / facts["names"]["unreadable"]
+    unreadable.chmod(0o644)
+    completed = _cli(home, "run")
+    assert completed.returncode == 0, completed.stdout
+    assert "files_readable" not in completed.stdout
+    assert _published_files(home) != facts["before"]
 
 
 # What the run leaves behind: privacy

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import duckdb
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
 
+from pipelines.ingest.ledger import UNREADABLE
 from pipelines.warehouse import fetch_all, read_sql
 
 PACKAGE = "pipelines.ingest"
@@ -102,7 +103,8 @@ def unique_keys_check(asset: str, table: str, keys: tuple[str, ...]) -> QueryChe
 
 
 def ingest_checks(source: str) -> list[QueryCheck]:
-    """The checks of ``stg_<source>``: reconciliation, unique keys, roster codes, failed files."""
+    """The checks of ``stg_<source>``: reconciliation, unique keys, roster codes, failed and
+    unreadable files."""
     asset = f"stg_{source}"
     checks = [
         QueryCheck(
@@ -122,9 +124,19 @@ def ingest_checks(source: str) -> list[QueryCheck]:
             "no_failed_files",
             PACKAGE,
             "failed_files",
-            "Every file could be read (a failed file stops alone; the ledger says why).",
+            "Every file could be loaded (a bad file stops alone; the ledger says why).",
             severity=AssetCheckSeverity.WARN,
             parameters={"source": source},
+        ),
+        QueryCheck(
+            asset,
+            "files_readable",
+            PACKAGE,
+            "unreadable_files",
+            "No file failed with an I/O error (vanished, permissions, a failing disk or share): "
+            "blocking, since publishing without it would drop its rows silently.",
+            blocking=True,
+            parameters={"source": source, "unreadable": UNREADABLE},
         ),
     ]
     if source in ROSTER_YEAR_OF:

@@ -5,7 +5,10 @@ against the same rosters), else recognize its layout from the header. Files of t
 and header are then parsed together with DuckDB, validated in SQL, and replace whatever earlier
 versions of them left in the warehouse, in one transaction per batch. A file that cannot be read
 (empty, unknown layout, ...) is recorded as ``failed`` in the ledger with a message naming the
-problem; the other files still load.
+problem; the other files still load. A file that could not be *read* (it vanished, permissions,
+a failing disk or share) is failed too, its message starting with :data:`UNREADABLE`: that is
+not a data problem, and the ``files_readable`` check stops the run rather than publish marts
+without the file's rows.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from pipelines.ingest.files import (
     write_utf8_copy,
 )
 from pipelines.ingest.ledger import (
+    UNREADABLE,
     FileResult,
     SourceSummary,
     ensure_schema,
@@ -186,11 +190,15 @@ def _ingest_batch(
                 for result in _ingest_batch(conn, source, [item], context_version, scratch_dir)
             ]
         item = batch[0]
+        message = sanitize_message(str(error))
+        # DuckDB reads the raw files itself: its I/O errors are the file's, as Python's are.
+        if isinstance(error, OSError | duckdb.IOException):
+            message = f"{UNREADABLE}{message}"
         result = FileResult(
             item.path,
             "failed",
             item.layout.name,
-            error=sanitize_message(str(error)),
+            error=message,
             seconds=time.perf_counter() - started,
             facts=item.facts,
             delimiter=item.header.delimiter,
@@ -230,7 +238,7 @@ def ingest_source(
     for path, facts in zip(files, scan_all(files), strict=True):
         relative = path.relative_to(raw_dir).as_posix()
         if isinstance(facts, OSError):
-            message = f"unreadable: {sanitize_message(str(facts))}"
+            message = f"{UNREADABLE}{sanitize_message(str(facts))}"
             failed.append(FileResult(relative, "failed", error=message))
             continue
         known = previous.get(relative)
@@ -242,7 +250,7 @@ def ingest_source(
         except FileRejectedError as error:
             failed.append(FileResult(relative, "failed", error=str(error), facts=facts))
         except OSError as error:
-            message = f"unreadable: {sanitize_message(str(error))}"
+            message = f"{UNREADABLE}{sanitize_message(str(error))}"
             failed.append(FileResult(relative, "failed", error=message, facts=facts))
     if failed:
         replace_in_ledger(conn, source, failed, context_version)

@@ -19,6 +19,9 @@ from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
 
+UNREADABLE = "unreadable: "
+"""How the ledger's error message of a file that could not be read (an I/O error) begins."""
+
 
 @dataclass(frozen=True)
 class FileResult:
