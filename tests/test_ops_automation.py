@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -147,3 +148,20 @@ def test_sensor_waits_for_files_still_arriving(data_dir: Path, instance) -> None
     os.utime(raw / "assessments" / "armt_2011.csv", (old, old))
     outcome, _ = _tick(instance, cursor)
     assert isinstance(outcome, RunRequest)
+
+
+def test_the_readme_turns_on_the_schedule_and_sensor_that_exist() -> None:
+    """The README's commands start the schedule and sensor by their defined names, and its
+    service runs the daemon on this code location."""
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    repository = defs.get_repository_def()
+    schedules = {s.name for s in repository.schedule_defs}
+    sensors = {s.name for s in repository.sensor_defs}
+    started = {
+        kind: set(re.findall(rf"dagster {kind} start (\w+) -m pipelines\.definitions", readme))
+        for kind in ("schedule", "sensor")
+    }
+    assert started == {"schedule": schedules, "sensor": sensors}
+    assert "dagster-daemon run -m pipelines.definitions" in readme
+    assert "dagster-webserver -h 127.0.0.1" in readme
+    assert TIMEZONE_ENV_VAR in readme
