@@ -155,3 +155,36 @@ def test_random_tables_are_protected(seed: int) -> None:
 def test_negative_counts_are_rejected() -> None:
     with pytest.raises(ValueError, match="non-negative"):
         suppress_counts(pd.DataFrame({"n": [5, -1]}))
+
+
+def test_a_column_whose_group_subtotals_are_published_elsewhere_stays_protected() -> None:
+    """The partnered-schools table lists each school's count; the report also shows each
+    cohort's count (their sum). Suppressed as one column, a cohort's small school could be
+    worked out from its cohort-mates and that subtotal; suppressed by group, it cannot."""
+    from pipelines.report.tables import count_column
+
+    counts = pd.Series([6, 120, 130, 95, 300, 45, 260])
+    cohorts = pd.Series([2012, 2012, 2012, 2012, 2013, 2013, 2013])
+    hidden_flags = [cell.css_class == "n suppressed" for cell in count_column(counts, cohorts)]
+    *school_hidden, total_hidden = hidden_flags
+    assert school_hidden[0] and not total_hidden
+    # What a reader knows: the visible school counts and every cohort's subtotal.
+    table = pd.DataFrame({c: counts.where(cohorts == c) for c in cohorts.unique()})
+    table.loc[TOTAL_LABEL] = table.sum()
+    hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
+    for i, cohort in enumerate(cohorts):
+        hidden.loc[i, cohort] = school_hidden[i]
+    for row, col in hidden.stack().loc[lambda s: s].index:
+        low, high = feasible_range(table, hidden, row, col)
+        assert high - low > 0.5, f"school {row} is recoverable: [{low}, {high}]"
+    # The 2013 cohort has no small school: nothing of it is hidden.
+    assert not any(school_hidden[4:])
+
+
+def test_without_groups_a_column_is_suppressed_against_its_total_only() -> None:
+    from pipelines.report.tables import count_column
+
+    counts = pd.Series([6, 120, 130, 95, 300, 45, 260])
+    flags = [cell.css_class == "n suppressed" for cell in count_column(counts)]
+    # One school under 10 and one complement (the smallest other), total shown.
+    assert flags == [True, False, False, False, False, True, False, False]

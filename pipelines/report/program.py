@@ -99,7 +99,9 @@ def _activity_figure(inputs: ReportInputs) -> str:
 def _schools_table(inputs: ReportInputs) -> str:
     schools = inputs.program.schools.sort_values(["cohort", "system_name", "school_name"])
     schools = schools.reset_index(drop=True)
-    counts = count_column(schools["n_students"])
+    # "Data and sample" shows each cohort's students the year before it was partnered: the
+    # sum of this column over the cohort's schools, so each cohort's subtotal counts as known.
+    counts = count_column(schools["n_students"], groups=schools["cohort"])
     rows = [
         [
             Cell(row.school_name),

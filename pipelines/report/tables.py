@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.privacy.suppression import MIN_CELL_SIZE, suppress_counts
+from pipelines.privacy.suppression import MIN_CELL_SIZE, TOTAL_LABEL, suppress_counts
 from pipelines.report.formatting import fmt_count, html_text
 
 SUPPRESSED_MARK = "*"
@@ -74,10 +74,8 @@ def count_cells(published: pd.DataFrame) -> list[list[Cell]]:
         for value in values:
             if value is None:
                 row.append(Cell("–", "n missing"))
-            elif value == SUPPRESSED_MARK:
-                row.append(Cell(SUPPRESSED_MARK, "n suppressed"))
             else:
-                row.append(Cell(fmt_count(value), "n"))
+                row.append(_count_cell(value, value == SUPPRESSED_MARK))
         rows.append(row)
     return rows
 
@@ -100,12 +98,29 @@ def count_table(
     return html_table(headers, rows, caption, note=SUPPRESSION_NOTE)
 
 
-def count_column(counts: pd.Series) -> pd.Series:
+def count_column(counts: pd.Series, groups: pd.Series | None = None) -> pd.Series:
     """One column of student counts suppressed as if its total were published.
 
+    With ``groups`` (one label per row), each group's subtotal counts as published too: use it
+    when another table of the report shows those subtotals (the partnered schools of a cohort
+    add up to that cohort's count there), so no hidden cell can be worked out from them either.
     Returns the cells (and the total under the label ``Total``) as :class:`Cell`s, for
     tables that mix counts with other columns.
     """
-    published = suppress_counts(counts.to_frame("n"), row_totals=False).published(SUPPRESSED_MARK)
-    cells = [row[0] for row in count_cells(published)]
-    return pd.Series(cells, index=published.index)
+    labels = pd.Series("n", index=counts.index) if groups is None else groups
+    # One column per group, each row's count in its own group's column: the table's column
+    # totals are then exactly the group subtotals.
+    by_group = pd.DataFrame({group: counts.where(labels == group) for group in labels.unique()})
+    hidden = suppress_counts(by_group, row_totals=False).hidden
+    position = {group: j for j, group in enumerate(by_group.columns)}
+    column = [
+        _count_cell(count, hidden.iat[i, position[label]])
+        for i, (count, label) in enumerate(zip(counts, labels, strict=True))
+    ]
+    # The grand total is the sum of the group totals: publishable only when all of them are.
+    total = _count_cell(counts.sum(), hidden.loc[TOTAL_LABEL].any())
+    return pd.Series([*column, total], index=[*counts.index, TOTAL_LABEL])
+
+
+def _count_cell(count: float, hidden: bool) -> Cell:
+    return Cell(SUPPRESSED_MARK, "n suppressed") if hidden else Cell(fmt_count(count), "n")
