@@ -41,6 +41,16 @@ def _environment(home: Path) -> dict[str, str]:
     return env
 
 
+def clear_products(data: Path) -> None:
+    """Remove everything a run writes in the data folder ``data`` (links removed, not followed)."""
+    for name in _PRODUCED:
+        path = data / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def _fresh(home: Path, scale: str, seed: int) -> None:
     raw = home / "data" / "raw"
     if not raw.is_dir():
@@ -49,12 +59,7 @@ def _fresh(home: Path, scale: str, seed: int) -> None:
              "--scale", scale, "--seed", str(seed)],
             check=True, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
         )  # fmt: skip
-    for name in _PRODUCED:
-        path = home / "data" / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
+    clear_products(home / "data")
     for name in ("dagster", "secrets"):
         shutil.rmtree(home / name, ignore_errors=True)
 
