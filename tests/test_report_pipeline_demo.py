@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from tests.test_report import parse
-from tests.test_report_pipeline import PipelineRun, run_pipeline
+from tests.test_report_pipeline import PipelineRun, shared_run
 
 pytestmark = pytest.mark.slow  # generation ~5 s, the nightly job ~40 s on the demo state
 
@@ -24,7 +24,8 @@ HEADLINE = "cs_adjusted_never"
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> PipelineRun:
-    return run_pipeline(tmp_path_factory.mktemp("demo_run"), scale="demo", seed=2012)
+    # The same run as test_did_synthetic_state's: one demo pipeline run per session.
+    return shared_run(tmp_path_factory, "demo", 2012)
 
 
 def _estimates(run: PipelineRun, name: str) -> pd.DataFrame:
