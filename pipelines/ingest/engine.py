@@ -3,12 +3,12 @@
 For each file: fingerprint it, skip it when the ledger already holds this content (checked
 against the same rosters), else recognize its layout from the header. Files of the same layout
 and header are then parsed together with DuckDB, validated in SQL, and replace whatever earlier
-versions of them left in the warehouse, in one transaction per batch. A file that cannot be read
-(empty, unknown layout, ...) is recorded as ``failed`` in the ledger with a message naming the
-problem; the other files still load. A file that could not be *read* (it vanished, permissions,
-a failing disk or share) is failed too, its message starting with :data:`UNREADABLE`: that is
-not a data problem, and the ``files_readable`` check stops the run rather than publish marts
-without the file's rows.
+versions of them left in the warehouse, in one transaction per batch. A file that cannot be
+loaded (empty, unknown layout, ...) is recorded as ``failed`` in the ledger with a message
+naming the problem; the other files still load. A file that could not be *read* (it vanished,
+permissions, a failing disk or share) is failed too, its message starting with
+:data:`UNREADABLE`: that is not a data problem, and the ``files_readable`` check stops the run
+rather than publish marts without the file's rows.
 """
 
 from __future__ import annotations
