@@ -29,16 +29,48 @@ def _add_sample_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="RATE",
         help="share of rows to corrupt in realistic ways (recorded in the truth file)",
     )
+    parser.add_argument(
+        "--cohorts",
+        type=_cohorts,
+        metavar="YEAR:N[,YEAR:N...]",
+        help="partnered cohorts: first partnered spring year and number of schools "
+        "(default 2012:13,2013:20; small: 2012:4,2013:6)",
+    )
+
+
+def _cohorts(text: str) -> list[tuple[int, int]]:
+    try:
+        return [
+            (int(year), int(size))
+            for year, size in (part.split(":") for part in text.split(",") if part.strip())
+        ]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write cohorts as YEAR:N pairs separated by commas, e.g. 2012:13,2013:20"
+        ) from None
 
 
 def _run_sample(args: argparse.Namespace) -> int:
     from pipelines.sample import generate_sample
+    from pipelines.sample.config import SCALES
+    from pipelines.sample.generate import checked_cohorts
 
     if not 0.0 <= args.messy < 1.0:
         print("--messy must be in [0, 1)", file=sys.stderr)
         return 2
+    if args.cohorts is not None:
+        try:
+            checked_cohorts(SCALES[args.scale], args.cohorts)
+        except ValueError as error:
+            print(f"--cohorts: {error}", file=sys.stderr)
+            return 2
     generate_sample(
-        args.out, scale=args.scale, seed=args.seed, messy=args.messy, show_progress=True
+        args.out,
+        scale=args.scale,
+        seed=args.seed,
+        messy=args.messy,
+        show_progress=True,
+        cohorts=args.cohorts,
     )
     return 0
 

@@ -182,6 +182,46 @@ def test_cli_rejects_a_messy_rate_outside_zero_one(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_cli_cohorts_option_sets_the_program_roster_and_the_truth(tmp_path):
+    raw = tmp_path / "raw"
+    subprocess.run(
+        [str(CLI), "sample", "--out", str(raw), "--scale", "small", "--seed", str(SEED),
+         "--cohorts", "2014:3,2012:5"],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    program = pd.read_csv(raw / "program" / "partnered_schools.csv", dtype=str)
+    assert program["cohort"].astype(int).value_counts().to_dict() == {2012: 5, 2014: 3}
+    truth = truth_of(raw)
+    assert truth["generator"]["scale_config"]["cohort_sizes"] == [[2012, 5], [2014, 3]]
+    cohorts = pd.DataFrame(truth["partnered_schools"])["cohort"].value_counts().to_dict()
+    assert cohorts == {2012: 5, 2014: 3}
+    # Effects start in each school's own cohort year.
+    att = pd.DataFrame(truth["att"])
+    assert set(att["cohort"]) == {2012, 2014}
+    assert (att.loc[att["event_time"] < 0, "att_school_mean"] == 0).all()
+
+
+@pytest.mark.parametrize(
+    ("cohorts", "message"),
+    [
+        ("2012:20,2013:11", "at most 30 partnered schools"),
+        ("2008:2", "must be in 2009-2024"),
+        ("2012:2,2012:3", "distinct"),
+        ("2012-4", "YEAR:N pairs"),
+    ],
+)
+def test_cli_rejects_impossible_cohorts_before_writing(tmp_path, cohorts, message):
+    completed = subprocess.run(
+        [str(CLI), "sample", "--out", str(tmp_path), "--scale", "small", "--cohorts", cohorts],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert not any(tmp_path.iterdir())
+
+
 # --- layouts by era ---------------------------------------------------------------------------
 
 

@@ -6,7 +6,8 @@ import json
 import sys
 import time
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from pipelines.layouts import ASSESSMENT_LAYOUTS, SYNTHETIC_MARKER, layout_for_year
 from pipelines.sample.activity import generate_activity
 from pipelines.sample.assessment_files import assessment_table
-from pipelines.sample.config import DEFAULT_PARAMETERS, SCALES, ModelParameters
+from pipelines.sample.config import DEFAULT_PARAMETERS, SCALES, ModelParameters, ScaleConfig
 from pipelines.sample.csvio import CsvTable, write_csv
 from pipelines.sample.messy import (
     ACTIVITY_TARGETS,
@@ -145,6 +146,31 @@ def _progress(enabled: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def checked_cohorts(
+    config: ScaleConfig, cohorts: Sequence[tuple[int, int]]
+) -> tuple[tuple[int, int], ...]:
+    """``cohorts`` sorted by year, or a ValueError saying what a state of this scale allows."""
+    # Selection looks at the years before a cohort; the program must leave comparison schools.
+    earliest = config.first_year + 1
+    years = [year for year, _ in cohorts]
+    if not cohorts or len(set(years)) != len(years):
+        raise ValueError("cohorts need one or more distinct first partnered years")
+    for year, size in cohorts:
+        if not earliest <= year <= config.last_year:
+            raise ValueError(
+                f"cohort {year}: the first partnered year must be in {earliest}-{config.last_year}"
+            )
+        if size < 1:
+            raise ValueError(f"cohort {year}: needs at least one school, not {size}")
+    most = config.n_schools // 2
+    if sum(size for _, size in cohorts) > most:
+        raise ValueError(
+            f"at most {most} partnered schools at the {config.name} scale "
+            f"({config.n_schools} schools; the rest are the comparison)"
+        )
+    return tuple(sorted((int(year), int(size)) for year, size in cohorts))
+
+
 def generate_sample(
     out_dir: Path,
     *,
@@ -153,6 +179,7 @@ def generate_sample(
     messy: float = 0.0,
     show_progress: bool = False,
     params: ModelParameters = DEFAULT_PARAMETERS,
+    cohorts: Sequence[tuple[int, int]] | None = None,
 ) -> SampleSummary:
     """Write a synthetic state's raw files under ``out_dir`` and its truth beside it.
 
@@ -161,10 +188,13 @@ def generate_sample(
     ``activity/partnering_log_<yyyy>_<mm>.csv``, ``program/partnered_schools.csv``; the truth
     goes to ``out_dir.parent / "sample_truth.json"``. The same arguments always give
     byte-identical files. With ``show_progress`` a line per year goes to stderr when it is a
-    terminal, and a summary of what was written is printed at the end.
+    terminal, and a summary of what was written is printed at the end. ``cohorts`` replaces
+    the scale's (first partnered spring year, number of schools) pairs.
     """
     started = time.perf_counter()
     config = SCALES[scale]
+    if cohorts is not None:
+        config = replace(config, cohort_sizes=checked_cohorts(config, cohorts))
     out_dir = Path(out_dir)
     truth_path = out_dir.parent / TRUTH_FILE_NAME
     out_dir.mkdir(parents=True, exist_ok=True)
