@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import ctypes
 import os
+import pty
 import re
 import resource
 import select
@@ -310,6 +311,39 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert all(re.fullmatch(r"\[\s*\d+/14\] \w+: \w+ \d+\.\d s", line) for line in steps)
     assert steps[0].startswith("[ 1/14] ingest: stg_rosters ")
     assert steps[-1].startswith("[14/14] reports: impact_report ")
+
+
+def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
+    baseline: Baseline, workspace: Path
+) -> None:
+    """No flag: a timer's pipe gets the summary only; a terminal also sees each step start
+    (``...``) and then finish on the same line (a carriage return)."""
+    home = _scenario(baseline, workspace, "terminal")
+    piped = _cli(home, "run")
+    assert piped.returncode == 0
+    assert "[ 1/14]" not in piped.stderr
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        _command("run"), env=_environment(home), cwd=home, stdout=subprocess.PIPE,
+        stderr=follower, text=True,
+    )  # fmt: skip
+    os.close(follower)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    out, _ = child.communicate(timeout=600)
+    assert child.returncode == 0, out
+    terminal = shown.decode()
+    assert "[ 1/14] ingest: stg_rosters ..." in terminal
+    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", terminal)
+    assert "report: " in out  # the summary still goes to standard output
 
 
 # Crashes
