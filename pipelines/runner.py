@@ -88,7 +88,10 @@ def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -
     line = f"estimates: {len(names)} tables {'published' if rebuilt else 'unchanged'}"
     failed = sum(int(assets[name].get("failed_steps", 0)) for name in names)
     if failed:
-        line += f"; {failed} estimation step(s) failed (see the estimates_status table)"
+        where = "; ".join(
+            str(assets[name]["failed_in"]) for name in names if assets[name].get("failed_in")
+        )
+        line += f"; {failed} estimation step(s) failed: {where} (see the estimates_status table)"
     return line
 
 

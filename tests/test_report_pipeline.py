@@ -120,6 +120,11 @@ def test_the_run_publishes_every_estimate_table_and_the_report(small_run) -> Non
     # Doubly robust needs comparison schools as needy as partnered ones: there are none.
     assert set(failed["specification"]) <= {"cs_doubly_robust"}
     assert small_run.metadata("estimates_status")["failed_steps"] == len(failed)
+    expected = "; ".join(
+        f"{spec} {step} ({', '.join(sorted(rows['subject']))})"
+        for (spec, step), rows in failed.groupby(["specification", "step"])
+    )
+    assert small_run.metadata("estimates_status")["failed_in"] == expected
 
 
 def test_report_headline_equals_estimates_aggregate(small_run) -> None:

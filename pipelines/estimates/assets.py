@@ -96,8 +96,14 @@ def _highlights(name: str, tables: dict, headline: str) -> dict:
     if name == "estimates_status":
         status = tables[name]
         failed = status[status["status"] == "failed"]
+        subjects = failed.groupby(["specification", "step"], sort=True)["subject"]
         return {
             "failed_steps": len(failed),
+            # Which steps, so a nightly summary tells a known refusal from a new failure.
+            "failed_in": "; ".join(
+                f"{specification} {step} ({', '.join(sorted(names))})"
+                for (specification, step), names in subjects
+            ),
             "failures": "\n".join(
                 f"{r.specification} / {r.subject} / {r.step}: {r.message[:200]}"
                 for r in failed.itertuples(index=False)
