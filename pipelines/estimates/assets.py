@@ -44,6 +44,8 @@ _DESCRIPTIONS = {
             deps=[AssetKey("published_marts")],
             kinds={"parquet"},
             description=_DESCRIPTIONS[name],
+            # School-level estimates with small cells suppressed: fit for the report and beyond.
+            tags={"confidentiality": "public"},
         )
         for name in TABLES
     ],

@@ -28,6 +28,7 @@ _CHECK = "report_published"
     group_name="reports",
     deps=[AssetKey("published_marts"), *(AssetKey(name) for name in TABLES)],
     kinds={"html"},
+    tags={"confidentiality": "public"},
     description="The leadership impact report, data/reports/impact_report.html: one "
     "self-contained file (plotly.js inlined, no network request), small cells suppressed.",
     check_specs=[
