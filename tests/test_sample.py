@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
+import pty
 import re
 import subprocess
 import sys
@@ -161,6 +163,34 @@ def test_cli_sample_writes_the_same_bytes_as_the_library_with_the_same_seed(clea
         clean.parent / "sample_truth.json"
     ).read_bytes()
     assert not (raw / "sample_truth.json").exists()
+
+
+def test_cli_sample_shows_progress_per_year_on_a_terminal_only(tmp_path):
+    def stderr_of(raw: Path, terminal: bool) -> str:
+        command = [str(CLI), "sample", "--out", str(raw), "--scale", "small", "--seed", "3"]
+        if not terminal:
+            return subprocess.run(command, capture_output=True, text=True, timeout=120).stderr
+        leader, follower = pty.openpty()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
+        os.close(follower)
+        shown = bytearray()
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        os.close(leader)
+        assert child.wait(timeout=120) == 0
+        return shown.decode()
+
+    terminal = stderr_of(tmp_path / "a" / "raw", terminal=True)
+    years = re.findall(r"^  (\d{4}): [\d,]+ students in grades 3-8", terminal, re.M)
+    assert years == [str(year) for year in range(2008, 2025)]
+    assert "schools chosen for the 2012 cohort" in terminal
+    assert stderr_of(tmp_path / "b" / "raw", terminal=False) == ""
 
 
 def test_a_different_seed_gives_different_files(clean, tmp_path):
