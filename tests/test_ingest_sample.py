@@ -47,20 +47,34 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> dict:
     generate_sample(data / "raw", scale=SCALE, seed=1, messy=0.01)
     truth = json.loads((data / "sample_truth.json").read_text())
     dagster_dir = root / "dagster"
+    # The run's settings, kept so later command-line runs use the same folders and key.
+    settings = {
+        "PARTNER_IMPACT_DATA_DIR": str(data),
+        "PARTNER_IMPACT_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
+        "DAGSTER_HOME": str(PROJECT_ROOT),
+    }
+    for variable, part in (
+        ("STORAGE", "storage"),
+        ("ARTIFACTS", "artifacts"),
+        ("COMPUTE_LOGS", "logs"),
+    ):
+        settings[f"PARTNER_IMPACT_DAGSTER_{variable}"] = str(dagster_dir / part)
+        (dagster_dir / part).mkdir(parents=True)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("PARTNER_IMPACT_DATA_DIR", str(data))
-        env.setenv("PARTNER_IMPACT_KEY_FILE", str(root / "secrets" / "pseudonym.key"))
         env.delenv("PARTNER_IMPACT_PSEUDONYM_KEY", raising=False)
-        env.setenv("DAGSTER_HOME", str(PROJECT_ROOT))
-        for part in ("storage", "artifacts", "logs"):
-            env.setenv(f"PARTNER_IMPACT_DAGSTER_{part.upper()}", str(dagster_dir / part))
-            (dagster_dir / part).mkdir(parents=True)
-        env.setenv("PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS", str(dagster_dir / "logs"))
+        for name, value in settings.items():
+            env.setenv(name, value)
         with DagsterInstance.get() as instance:
             result = defs.resolve_job_def(EVERYTHING_JOB).execute_in_process(
                 instance=instance, raise_on_error=False
             )
-    return {"data": data, "truth": truth, "result": result, "dagster_dir": dagster_dir}
+    return {
+        "data": data,
+        "truth": truth,
+        "result": result,
+        "dagster_dir": dagster_dir,
+        "settings": settings,
+    }
 
 
 def _query(path: Path, sql: str) -> list[tuple]:
@@ -290,19 +304,8 @@ def test_no_raw_id_reaches_the_console(state) -> None:
     """What an evaluator's terminal or a timer's mail shows: ``partner-impact run`` with
     Dagster's log at debug level (every step, check and event) and ``status`` (the ledger
     summary of the messy sample), standard output and error."""
-    root = state["data"].parent
     env = {key: value for key, value in os.environ.items() if not key.startswith("PARTNER_IMP")}
-    env.update(
-        {
-            "PARTNER_IMPACT_DATA_DIR": str(state["data"]),
-            "PARTNER_IMPACT_KEY_FILE": str(root / "secrets" / "pseudonym.key"),
-            "DAGSTER_HOME": str(PROJECT_ROOT),
-            **{
-                f"PARTNER_IMPACT_DAGSTER_{part.upper()}": str(state["dagster_dir"] / part)
-                for part in ("storage", "artifacts", "logs")
-            },
-        }
-    )
+    env.update(state["settings"])
     console = ""
     for arguments in (("run", "--log-level", "debug", "--progress"), ("status",)):
         completed = subprocess.run(

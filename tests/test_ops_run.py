@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import ctypes
 import os
-import pty
 import re
 import resource
 import select
@@ -43,6 +42,7 @@ from pipelines.marts.build import CONFIDENTIAL_MARTS
 from pipelines.privacy.suppression import MIN_CELL_SIZE
 from pipelines.sample import generate_sample
 from pipelines.settings import PROJECT_ROOT
+from tests.terminal import run_on_terminal
 
 pytestmark = pytest.mark.slow
 
@@ -328,28 +328,11 @@ def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
     piped = _cli(home, "run")
     assert piped.returncode == 0
     assert "[ 1/14]" not in piped.stderr
-    leader, follower = pty.openpty()
-    child = subprocess.Popen(
-        _command("run"), env=_environment(home), cwd=home, stdout=subprocess.PIPE,
-        stderr=follower, text=True,
-    )  # fmt: skip
-    os.close(follower)
-    shown = bytearray()
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(leader)
-    out, _ = child.communicate(timeout=600)
-    assert child.returncode == 0, out
-    terminal = shown.decode()
-    assert "[ 1/14] ingest: stg_rosters ..." in terminal
-    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", terminal)
-    assert "report: " in out  # the summary still goes to standard output
+    shown = run_on_terminal(_command("run"), env=_environment(home), cwd=home)
+    assert shown.returncode == 0, shown.stdout
+    assert "[ 1/14] ingest: stg_rosters ..." in shown.terminal
+    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", shown.terminal)
+    assert "report: " in shown.stdout  # the summary still goes to standard output
 
 
 # Crashes

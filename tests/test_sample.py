@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import os
-import pty
 import re
 import subprocess
 import sys
@@ -36,6 +34,7 @@ from pipelines.sample import generate_sample
 from pipelines.sample.config import SCALES
 from pipelines.sample.messy import EXPECTED_OUTCOME, MINUTES_RANGE, UNKNOWN_SCHOOL_CODES
 from tests.conftest import VENDOR_SAMPLES_DIR
+from tests.terminal import run_on_terminal
 
 SEED = 11
 MESSY_RATE = 0.02
@@ -170,21 +169,9 @@ def test_cli_sample_shows_progress_per_year_on_a_terminal_only(tmp_path):
         command = [str(CLI), "sample", "--out", str(raw), "--scale", "small", "--seed", "3"]
         if not terminal:
             return subprocess.run(command, capture_output=True, text=True, timeout=120).stderr
-        leader, follower = pty.openpty()
-        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=follower)
-        os.close(follower)
-        shown = bytearray()
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            shown += chunk
-        os.close(leader)
-        assert child.wait(timeout=120) == 0
-        return shown.decode()
+        shown = run_on_terminal(command, timeout=120)
+        assert shown.returncode == 0
+        return shown.terminal
 
     terminal = stderr_of(tmp_path / "a" / "raw", terminal=True)
     years = re.findall(r"^  (\d{4}): [\d,]+ students in grades 3-8", terminal, re.M)
