@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipelines.report import build_report
-from pipelines.report.aggregate import trends_from_panel
-from pipelines.report.example import example_inputs, example_panel
+from pipelines.report.render import build_report
+from pipelines.report.render.aggregate import trends_from_panel
+from pipelines.report.render.example import example_inputs, example_panel
 
 TARGET_SECONDS = 10.0
 TARGET_MB = 10.0
@@ -65,7 +65,7 @@ def main(argv: list[str]) -> int:
 
 def _time_published(data: Path, repeat: int) -> int:
     """The report asset's own call on a real run's published folders (read, never changed)."""
-    from pipelines.reporting.build import REPORT_NAME, VERSION_FILE, publish_report
+    from pipelines.report.build import REPORT_NAME, VERSION_FILE, publish_report
     from pipelines.settings import get_settings
 
     timings = []

@@ -76,7 +76,7 @@ def _run_sample(args: argparse.Namespace) -> int:
 
 
 def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
-    from pipelines.runner import LOG_LEVELS
+    from pipelines.ops.run import LOG_LEVELS
 
     parser = subparsers.add_parser(
         "run",
@@ -103,13 +103,13 @@ def _add_run_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_pipeline(args: argparse.Namespace) -> int:
-    from pipelines.runner import run_all
+    from pipelines.ops.run import run_all
 
     return run_all(progress=args.progress, log_level=args.log_level)
 
 
 def _show_status(_args: argparse.Namespace) -> int:
-    from pipelines.runner import status
+    from pipelines.ops.run import status
 
     return status()
 

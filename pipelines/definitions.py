@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from pipelines.automation import nightly_schedule, raw_files_sensor
 from pipelines.estimates.assets import ESTIMATE_ASSETS
 from pipelines.ingest.assets import INGEST_ASSETS
 from pipelines.marts.assets import MART_ASSETS, published_marts
-from pipelines.reporting.assets import REPORT_ASSETS
+from pipelines.ops.automation import nightly_schedule, raw_files_sensor
+from pipelines.report.assets import REPORT_ASSETS
 from pipelines.warehouse import WarehouseResource
 
 EVERYTHING_JOB = "materialize_everything"

@@ -50,9 +50,12 @@ class WarehouseResource(DuckDBResource):
             conn.close()
 
 
-def read_sql(package: str, name: str) -> str:
-    """The text of the SQL file ``name`` shipped in ``package`` (e.g. ``pipelines.ingest``)."""
-    return resources.files(package).joinpath(name).read_text(encoding="utf-8")
+def read_sql(package: str, name: str, folder: str = "sql") -> str:
+    """The text of the SQL file ``folder/name`` shipped in ``package`` (e.g. ``pipelines.ingest``).
+
+    Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
+    """
+    return resources.files(package).joinpath(folder, name).read_text(encoding="utf-8")
 
 
 def run_script(

@@ -16,7 +16,7 @@ import pytest
 from dagster import DagsterInstance, materialize
 
 from pipelines.definitions import defs
-from pipelines.pseudonymize import PseudonymKey, load_key
+from pipelines.privacy.pseudonymize import PseudonymKey, load_key
 from pipelines.settings import get_settings
 
 BAD_INPUTS = Path(__file__).parent / "bad_inputs"

@@ -22,8 +22,8 @@ from dagster import (
     build_sensor_context,
 )
 
-from pipelines.automation import SETTLE_SECONDS, TIMEZONE_ENV_VAR
 from pipelines.definitions import EVERYTHING_JOB, defs
+from pipelines.ops.automation import SETTLE_SECONDS, TIMEZONE_ENV_VAR
 from pipelines.settings import PROJECT_ROOT
 
 LONG_AGO = time.time() - 3600

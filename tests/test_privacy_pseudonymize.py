@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.pseudonymize import (
+from pipelines.privacy.pseudonymize import (
     KEY_ENV_VAR,
     PseudonymKey,
     PseudonymKeyError,

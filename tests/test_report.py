@@ -1,6 +1,6 @@
 """The impact report: sections, headline numbers, privacy, and self-containment.
 
-The inputs are the illustrative frames of ``pipelines.report.example`` (the shapes the
+The inputs are the illustrative frames of ``pipelines.report.render.example`` (the shapes the
 pipeline will publish), with small cells planted where suppression must act. When the
 estimate assets land, a test on the ``demo`` sample will compare the headline with
 ``estimates_aggregate`` as well.
@@ -18,11 +18,11 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from pipelines.report import ReportInputs, RobustnessInputs, build_report
-from pipelines.report.aggregate import trends_from_panel
-from pipelines.report.example import example_inputs
-from pipelines.report.figures import figure_block
-from pipelines.report.glance import headline_sentence
+from pipelines.report.render import ReportInputs, RobustnessInputs, build_report
+from pipelines.report.render.aggregate import trends_from_panel
+from pipelines.report.render.example import example_inputs
+from pipelines.report.render.figures import figure_block
+from pipelines.report.render.glance import headline_sentence
 
 SECTION_ORDER = [
     "at-a-glance",

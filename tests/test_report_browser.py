@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.report import build_report
-from pipelines.report.example import example_inputs
+from pipelines.report.render import build_report
+from pipelines.report.render.example import example_inputs
 from tests.browser.chromium import ChromiumMissingError, check_chromium, visit
 
 

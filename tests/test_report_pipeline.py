@@ -20,8 +20,8 @@ from pipelines.cli import main
 from pipelines.definitions import EVERYTHING_JOB, defs
 from pipelines.estimates.tables import TABLES
 from pipelines.layouts import SYNTHETIC_MARKER
-from pipelines.reporting.build import REPORT_NAME, VERSION_FILE, publish_report
-from pipelines.reporting.provenance import ledger_hash
+from pipelines.report.build import REPORT_NAME, VERSION_FILE, publish_report
+from pipelines.report.facts import ledger_hash
 from pipelines.sample import generate_sample
 from pipelines.settings import PROJECT_ROOT, get_settings
 from tests.browser.chromium import ChromiumMissingError, check_chromium, visit

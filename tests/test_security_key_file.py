@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.pseudonymize import PseudonymKeyError, load_key
+from pipelines.privacy.pseudonymize import PseudonymKeyError, load_key
 from pipelines.settings import get_settings
 
 

@@ -161,7 +161,7 @@ def test_a_column_whose_group_subtotals_are_published_elsewhere_stays_protected(
     """The partnered-schools table lists each school's count; the report also shows each
     cohort's count (their sum). Suppressed as one column, a cohort's small school could be
     worked out from its cohort-mates and that subtotal; suppressed by group, it cannot."""
-    from pipelines.report.tables import count_column
+    from pipelines.report.render.tables import count_column
 
     counts = pd.Series([6, 120, 130, 95, 300, 45, 260])
     cohorts = pd.Series([2012, 2012, 2012, 2012, 2013, 2013, 2013])
@@ -182,7 +182,7 @@ def test_a_column_whose_group_subtotals_are_published_elsewhere_stays_protected(
 
 
 def test_without_groups_a_column_is_suppressed_against_its_total_only() -> None:
-    from pipelines.report.tables import count_column
+    from pipelines.report.render.tables import count_column
 
     counts = pd.Series([6, 120, 130, 95, 300, 45, 260])
     flags = [cell.css_class == "n suppressed" for cell in count_column(counts)]

@@ -46,7 +46,7 @@ def _ingest_asset(source: str) -> AssetsDefinition:
             reusable_results,
             save_version,
         )
-        from pipelines.pseudonymize import install_sql_function, load_key
+        from pipelines.privacy.pseudonymize import install_sql_function, load_key
         from pipelines.settings import get_settings
 
         settings = get_settings()

@@ -84,7 +84,7 @@ class QueryCheck:
 
     def evaluate(self, conn: duckdb.DuckDBPyConnection) -> AssetCheckResult:
         """Run the check's query now."""
-        sql = fill(read_sql(self.package, f"checks/{self.sql_file}.sql"), self.fragments)
+        sql = fill(read_sql(self.package, f"{self.sql_file}.sql", folder="checks"), self.fragments)
         failures, examples = fetch_all(conn, sql, self.parameters or None)[0]
         return self.result(failures == 0, failures, "\n".join(examples or []))
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 from dagster import AssetCheckResult
@@ -23,22 +24,20 @@ PACKAGE = "pipelines.ingest"
 
 @cache
 def code_fingerprint(*packages: str) -> str:
-    """SHA-256 of the Python and SQL sources of ``packages``: changes when their rules change."""
+    """SHA-256 of every source file in the trees of ``packages`` (Python, SQL, templates, YAML):
+    changes when their rules change."""
     digest = hashlib.sha256()
     for package in packages:
-        root = resources.files(package)
-        for name in sorted(
-            entry.name
-            for entry in root.iterdir()
-            if entry.name.endswith((".py", ".sql")) and entry.is_file()
-        ):
-            digest.update(f"{package}/{name}\0".encode())
-            digest.update(root.joinpath(name).read_bytes())
-        checks = root.joinpath("checks")
-        if checks.is_dir():
-            for name in sorted(entry.name for entry in checks.iterdir()):
-                digest.update(checks.joinpath(name).read_bytes())
+        root = Path(str(resources.files(package)))
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and _is_source(p)):
+            digest.update(f"{package}/{path.relative_to(root).as_posix()}\0".encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def _is_source(path: Path) -> bool:
+    """Whether ``path`` is part of the code (not a compiled cache)."""
+    return "__pycache__" not in path.parts and path.suffix not in {".pyc", ".pyo"}
 
 
 def data_fingerprint(conn: duckdb.DuckDBPyConnection, sources: Sequence[str]) -> str:

@@ -1,10 +1,2 @@
-"""The leadership impact report: one self-contained HTML file built from published tables.
-
-``build_report(inputs, out_path)`` renders :class:`ReportInputs` (plain pandas frames and
-scalars, documented in :mod:`pipelines.report.inputs`); one module per section.
-"""
-
-from pipelines.report.build import build_report
-from pipelines.report.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
-
-__all__ = ["DataFacts", "ProgramInputs", "ReportInputs", "RobustnessInputs", "build_report"]
+"""The impact report in the pipeline: published marts and estimates -> ``ReportInputs`` ->
+``data/reports/impact_report.html`` (rendered by :mod:`pipelines.report.render`)."""

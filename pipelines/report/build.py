@@ -1,57 +1,91 @@
-"""Assemble the impact report and write it as one self-contained HTML file."""
+"""Build the impact report from the published marts and estimates, unless nothing changed."""
 
 from __future__ import annotations
 
-import os
-import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pipelines.report import (
-    agreement,
-    attgt,
-    caveats,
-    data_sample,
-    dose,
-    event_study,
-    glance,
-    program,
-    trends,
-)
-from pipelines.report.inputs import ReportInputs, validate_inputs
-from pipelines.report.page import render_page
+import pandas as pd
+
+from pipelines.estimates.provenance import combine, frame_fingerprint
+from pipelines.estimates.publish import read_estimates
+from pipelines.estimates.specification import Analysis, load_analysis
+from pipelines.estimates.tables import TABLES
+from pipelines.report.facts import data_facts, is_synthetic, tests_by_year
+from pipelines.report.sources import NoHeadlineError, ReportSources, report_inputs
+from pipelines.settings import Settings
+
+REPORT_NAME = "impact_report.html"
+VERSION_FILE = ".impact_report.version"
+REPORT_MARTS = ("school_panel", "treatment", "partnering_dose", "data_quality")
+CODE_PACKAGES = ("pipelines.report", "pipelines.report.render", "pipelines.privacy")
 
 
-def build_report(inputs: ReportInputs, out_path: Path) -> Path:
-    """Render the leadership impact report from ``inputs`` to ``out_path``.
+@dataclass(frozen=True)
+class ReportOutcome:
+    path: Path
+    rebuilt: bool
+    reused: bool  # unchanged inputs: the published report was kept
+    synthetic: bool
+    problem: str | None  # why no report could be built (the previous one stays)
 
-    The file embeds plotly.js once and makes no network request, so it opens offline from
-    ``file://``. It is written to a temporary file and renamed into place, so a reader never
-    sees half a report.
-    """
-    validate_inputs(inputs)
-    sections = [
-        glance.render(inputs),
-        program.render(inputs),
-        data_sample.render(inputs),
-        trends.render(inputs),
-        event_study.render(inputs),
-        attgt.render(inputs),
-        agreement.render(inputs),
-        dose.render(inputs),
-        caveats.render_caveats(inputs),
-        caveats.render_methods(inputs),
-    ]
-    html = render_page(sections, inputs.data, inputs.is_synthetic)
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".tmp")
+
+def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources, pd.DataFrame]:
+    """The marts and estimate tables the report reads, and the tests given each year."""
+    # The resolved folder is one fixed version of the marts (pandas opens a file twice).
+    marts_dir = settings.marts_dir.resolve()
+    marts = {name: pd.read_parquet(marts_dir / f"{name}.parquet") for name in REPORT_MARTS}
+    outcomes = pd.read_parquet(
+        marts_dir / "school_outcomes.parquet", columns=["test", "school_year"]
+    )
+    sources = ReportSources(
+        marts=marts,
+        estimates=read_estimates(settings.estimates_dir, TABLES),
+        headline=analysis.headline,
+        outcome=analysis.outcome,
+    )
+    return sources, tests_by_year(outcomes)
+
+
+def report_version(sources: ReportSources, tests: pd.DataFrame, synthetic: bool) -> str:
+    """Fingerprint of everything the report shows except its build time."""
+    from pipelines.ingest.versions import code_fingerprint
+
+    provenance = sources.estimates["estimates_provenance"]
+    keys = {"treatment": ["school_id"], "data_quality": ["path", "outcome", "reason"]}
+    return combine(
+        *provenance[["analysis_sha256", "inputs_fingerprint", "code_fingerprint"]]
+        .astype(str)
+        .iloc[0],
+        *(frame_fingerprint(sources.marts[name], columns) for name, columns in keys.items()),
+        frame_fingerprint(tests, ["test"]),
+        f"synthetic={synthetic}",
+        code_fingerprint(*CODE_PACKAGES),
+    )
+
+
+def publish_report(settings: Settings, analysis: Analysis | None = None) -> ReportOutcome:
+    """Write ``data/reports/impact_report.html`` atomically if its inputs changed."""
+    from pipelines.report.render import build_report
+
+    analysis = analysis or load_analysis()
+    path = settings.reports_dir / REPORT_NAME
+    version_path = settings.reports_dir / VERSION_FILE
+    synthetic = is_synthetic(settings.raw_dir)
+    sources, tests = read_sources(settings, analysis)
+    version = report_version(sources, tests, synthetic)
+    if path.is_file() and version_path.is_file() and version_path.read_text() == version:
+        return ReportOutcome(path, rebuilt=False, reused=True, synthetic=synthetic, problem=None)
+    facts = data_facts(
+        sources.marts["data_quality"], sources.marts["school_panel"], tests, datetime.now(UTC)
+    )
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        # mkstemp makes the file private; the report is meant to be shared.
-        Path(tmp_name).chmod(0o644)
-        Path(tmp_name).replace(out_path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return out_path
+        inputs = report_inputs(sources, facts, synthetic)
+    except NoHeadlineError as error:
+        return ReportOutcome(
+            path, rebuilt=False, reused=False, synthetic=synthetic, problem=str(error)
+        )
+    build_report(inputs, path)
+    version_path.write_text(version)
+    return ReportOutcome(path, rebuilt=True, reused=False, synthetic=synthetic, problem=None)

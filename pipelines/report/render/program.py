@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from pipelines.report.figures import cohort_color, figure_block
-from pipelines.report.formatting import cohort_label, fmt_count, school_year
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
-from pipelines.report.tables import SUPPRESSION_NOTE, Cell, count_column, html_table
+from pipelines.report.render.figures import cohort_color, figure_block
+from pipelines.report.render.formatting import cohort_label, fmt_count, school_year
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
+from pipelines.report.render.tables import SUPPRESSION_NOTE, Cell, count_column, html_table
 
 
 def render(inputs: ReportInputs) -> Section:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pipelines.did.effect_size import improvement_index
 from pipelines.privacy.suppression import MIN_CELL_SIZE
-from pipelines.report.event_study import pretrend_rejected
-from pipelines.report.figures import untested_years, years_test_changed
-from pipelines.report.formatting import fmt_count, html_text, school_year, subject_label
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section, provenance_line
+from pipelines.report.render.event_study import pretrend_rejected
+from pipelines.report.render.figures import untested_years, years_test_changed
+from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section, provenance_line
 
 
 def render_caveats(inputs: ReportInputs) -> Section:

@@ -95,7 +95,7 @@ class ReportInputs:
       the overall effect by estimator (the main one included).
     - ``trends``: ``subject``, ``cohort``, ``year``, ``mean_z``, ``n_students``,
       ``n_schools``: student-weighted mean z of each cohort and of the comparison schools
-      (cohort 0); see :func:`pipelines.report.aggregate.trends_from_panel`.
+      (cohort 0); see :func:`pipelines.report.render.aggregate.trends_from_panel`.
     - ``reference_period``: the event time the event study is normalized to.
     - ``is_synthetic``: the data is the generated sample; every section says so.
     """

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.did.effect_size import SUBSTANTIVELY_IMPORTANT, improvement_index
-from pipelines.report.formatting import (
+from pipelines.report.render.formatting import (
     fmt_count,
     fmt_points,
     fmt_sd,
@@ -11,8 +11,8 @@ from pipelines.report.formatting import (
     includes_zero,
     subject_label,
 )
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
 
 
 def headline_sentence(

@@ -6,7 +6,7 @@ estimate tables are that true effect plus noise, shaped like the estimators' out
 and the benchmark use it until the pipeline produces the real tables; the inputs are always
 marked synthetic.
 
-Preview: ``python -m pipelines.report.example out.html [n_schools]``.
+Preview: ``python -m pipelines.report.render.example out.html [n_schools]``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from pipelines.report.aggregate import trends_from_panel
-from pipelines.report.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
+from pipelines.report.render.aggregate import trends_from_panel
+from pipelines.report.render.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
 
 SUBJECTS = ("reading", "math")
 COHORT_SIZES = {2012: 13, 2013: 20}
@@ -280,7 +280,7 @@ def _robustness(overall: pd.DataFrame, rng: np.random.Generator) -> RobustnessIn
 
 def main(argv: list[str]) -> None:
     """Write a preview report: ``out.html [n_schools]``."""
-    from pipelines.report.build import build_report
+    from pipelines.report.render.build import build_report
 
     out = Path(argv[0]) if argv else Path("impact_report_preview.html")
     n_schools = int(argv[1]) if len(argv) > 1 else 1400

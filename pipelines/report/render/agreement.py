@@ -10,11 +10,11 @@ from pipelines.did.effect_size import (
     EQUIVALENCE_SATISFIED,
     classify_baseline_equivalence,
 )
-from pipelines.report.figures import figure_block, subject_color
-from pipelines.report.formatting import fmt_p, fmt_sd, subject_label
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
-from pipelines.report.tables import Cell, html_table
+from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.formatting import fmt_p, fmt_sd, subject_label
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
+from pipelines.report.render.tables import Cell, html_table
 
 BALANCE_WORDS = {
     "satisfied": "Equivalent at baseline",

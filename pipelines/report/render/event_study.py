@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.report.figures import figure_block, subject_color
-from pipelines.report.formatting import fmt_p, fmt_sd, html_text, signed, subject_label
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
+from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.formatting import fmt_p, fmt_sd, html_text, signed, subject_label
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
 
 ALPHA = 0.05
 

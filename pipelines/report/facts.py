@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines.layouts import SYNTHETIC_MARKER
-from pipelines.report.inputs import DataFacts
+from pipelines.report.render.inputs import DataFacts
 
 _LEDGER_COLUMNS = ("path", "sha256", "status", "rows_read", "rows_loaded", "rows_rejected")
 

@@ -6,11 +6,11 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE
-from pipelines.report.figures import figure_block, subject_color
-from pipelines.report.formatting import fmt_sd, subject_label
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
-from pipelines.report.tables import (
+from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.formatting import fmt_sd, subject_label
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
+from pipelines.report.render.tables import (
     SUPPRESSED_MARK,
     SUPPRESSION_NOTE,
     Cell,

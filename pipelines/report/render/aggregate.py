@@ -18,7 +18,7 @@ def trends_from_panel(
 
     ``panel`` is the school × subject × year panel with each school's cohort merged on; the
     column names follow the ``att_gt`` arguments. Returns the ``trends`` frame of
-    :class:`~pipelines.report.inputs.ReportInputs`: ``subject``, ``cohort``, ``year``,
+    :class:`~pipelines.report.render.inputs.ReportInputs`: ``subject``, ``cohort``, ``year``,
     ``mean_z``, ``n_students``, ``n_schools``. Rows with a missing outcome or weight are
     left out (as are rows with no students), so every mean is over the students it counts.
     """

@@ -25,7 +25,7 @@ HOST_TAG = "partner_impact/host"
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 _INGEST_COUNTS = ("files_loaded", "files_skipped", "files_failed", "rows_loaded", "rows_rejected")
-_LAYER_ORDER = ("ingest", "marts", "estimates", "reports")
+_LAYER_ORDER = ("ingest", "marts", "estimates", "report")
 
 
 def _step_layers(job: Any, asset_graph: Any) -> dict[str, str]:
@@ -96,7 +96,7 @@ def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -
 
 
 def _report_line(assets: dict[str, dict[str, Any]], layers: dict[str, str], result: Any) -> str:
-    names = [name for name in assets if layers.get(name) == "reports"]
+    names = [name for name in assets if layers.get(name) == "report"]
     if not names:
         return "report: not built; the previous report stays"
     problems = [
@@ -128,7 +128,7 @@ def summary_lines(result: Any, layers: dict[str, str]) -> list[str]:
             lines.append(_marts_line(assets))
         elif layer == "estimates":
             lines.append(_estimates_line(assets, asset_layers))
-        elif layer == "reports":
+        elif layer == "report":
             lines.append(_report_line(assets, asset_layers, result))
         else:
             done = sum(asset_layers.get(name) == layer for name in assets)
@@ -138,7 +138,7 @@ def summary_lines(result: Any, layers: dict[str, str]) -> list[str]:
 
 
 def _failure_lines(result: Any) -> Iterator[str]:
-    from pipelines.progress import step_error
+    from pipelines.ops.progress import step_error
 
     for event in result.all_events:
         if event.is_step_failure:
@@ -198,7 +198,7 @@ def run_all(progress: bool | None = None, log_level: str = "critical") -> int:
     from dagster import DagsterInstance, colored_console_logger
 
     from pipelines.definitions import EVERYTHING_JOB, defs
-    from pipelines.progress import progress_logger
+    from pipelines.ops.progress import progress_logger
 
     job = defs.resolve_job_def(EVERYTHING_JOB)
     layers = _step_layers(job, defs.resolve_asset_graph())
@@ -230,7 +230,7 @@ def _print_ledger_summary(data_quality: Path) -> None:
     # The published mart, not the warehouse: reading it never waits for (or blocks) a run.
     with duckdb.connect() as conn:
         rows = conn.execute(
-            read_sql("pipelines", "status.sql"), {"path": str(data_quality)}
+            read_sql("pipelines.ops", "status.sql"), {"path": str(data_quality)}
         ).fetchall()
         failed = conn.execute(
             "SELECT DISTINCT path, error_message FROM read_parquet($path) "
@@ -249,7 +249,7 @@ def _print_ledger_summary(data_quality: Path) -> None:
 def _print_last_run(instance: Any) -> None:
     from dagster import DagsterEventType
 
-    from pipelines.progress import step_error
+    from pipelines.ops.progress import step_error
 
     runs = instance.get_runs(limit=1)
     if not runs:

@@ -13,8 +13,8 @@ import pandas as pd
 
 from pipelines.layouts import ACTIVITY_TYPES
 from pipelines.marts.build import column_suffix
-from pipelines.report.aggregate import trends_from_panel
-from pipelines.report.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
+from pipelines.report.render.aggregate import trends_from_panel
+from pipelines.report.render.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
 
 _ESTIMATE = ["att", "se", "ci_lower", "ci_upper"]
 

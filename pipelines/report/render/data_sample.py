@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE
-from pipelines.report.figures import untested_years, years_test_changed
-from pipelines.report.formatting import (
+from pipelines.report.render.figures import untested_years, years_test_changed
+from pipelines.report.render.formatting import (
     cohort_label,
     fmt_count,
     format_run_time,
@@ -12,9 +12,9 @@ from pipelines.report.formatting import (
     school_year,
     subject_label,
 )
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
-from pipelines.report.tables import Cell, count_table, html_table
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
+from pipelines.report.render.tables import Cell, count_table, html_table
 
 
 def render(inputs: ReportInputs) -> Section:

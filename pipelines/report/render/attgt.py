@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.report.figures import figure_block
-from pipelines.report.formatting import fmt_sd, school_year, subject_label
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
+from pipelines.report.render.figures import figure_block
+from pipelines.report.render.formatting import fmt_sd, school_year, subject_label
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
 
 
 def render(inputs: ReportInputs) -> Section:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE, TOTAL_LABEL, suppress_counts
-from pipelines.report.formatting import fmt_count, html_text
+from pipelines.report.render.formatting import fmt_count, html_text
 
 SUPPRESSED_MARK = "*"
 SUPPRESSION_NOTE = (

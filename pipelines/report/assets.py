@@ -25,7 +25,7 @@ _CHECK = "report_published"
 
 
 @asset(
-    group_name="reports",
+    group_name="report",
     deps=[AssetKey("published_marts"), *(AssetKey(name) for name in TABLES)],
     kinds={"html"},
     tags={"confidentiality": "public"},
@@ -41,7 +41,7 @@ _CHECK = "report_published"
     ],
 )
 def impact_report(context: AssetExecutionContext) -> MaterializeResult:
-    from pipelines.reporting.build import publish_report
+    from pipelines.report.build import publish_report
     from pipelines.settings import get_settings
 
     started = time.perf_counter()

@@ -127,4 +127,4 @@ def install_sql_function(conn: duckdb.DuckDBPyConnection, key: PseudonymKey) -> 
     """Define the temporary SQL function ``pseudonym(id)`` on ``conn`` (see module docs)."""
     from pipelines.warehouse import read_sql, run_script
 
-    run_script(conn, read_sql("pipelines", "pseudonymize.sql"), key.padded_blocks())
+    run_script(conn, read_sql("pipelines.privacy", "pseudonymize.sql"), key.padded_blocks())

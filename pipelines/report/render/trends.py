@@ -7,15 +7,15 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE
-from pipelines.report.figures import cohort_color, figure_block, mark_test_changes
-from pipelines.report.formatting import (
+from pipelines.report.render.figures import cohort_color, figure_block, mark_test_changes
+from pipelines.report.render.formatting import (
     cohort_label,
     fmt_sd,
     school_year,
     subject_label,
 )
-from pipelines.report.inputs import ReportInputs
-from pipelines.report.page import Section
+from pipelines.report.render.inputs import ReportInputs
+from pipelines.report.render.page import Section
 
 
 def render(inputs: ReportInputs) -> Section:

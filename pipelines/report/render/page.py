@@ -8,8 +8,8 @@ from string import Template
 
 from plotly.offline import get_plotlyjs
 
-from pipelines.report.formatting import format_run_time, html_text
-from pipelines.report.inputs import DataFacts
+from pipelines.report.render.formatting import format_run_time, html_text
+from pipelines.report.render.inputs import DataFacts
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 SYNTHETIC_BANNER = "SYNTHETIC DATA — not real students"
