@@ -21,7 +21,7 @@ import numpy as np
 
 from pipelines.did.honest import honest_did
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
+REFERENCE = Path(__file__).resolve().parents[1] / "tests" / "data" / "reference"
 
 
 def _event_study(name: str) -> tuple[np.ndarray, np.ndarray, int, int]:

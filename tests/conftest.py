@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "reference"
-VENDOR_SAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "vendor_samples"
+# Public reference data kept in the repository (sources and licenses: tests/data/README.md).
+TEST_DATA_DIR = Path(__file__).resolve().parent / "data"
+REFERENCE_DIR = TEST_DATA_DIR / "reference"
+VENDOR_SAMPLES_DIR = TEST_DATA_DIR / "vendor_samples"
 
 
 @pytest.fixture
