@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.did._fe import (
+from pipelines.did._regression.fixed_effects import (
     FixedEffects,
     SingularDesignError,
     absorb,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did import _report
-from pipelines.did._inference import vcov
-from pipelines.did._intervals import IntervalSettings, build_intervals
+from pipelines.did._influence.analytic import vcov
+from pipelines.did._influence.intervals import IntervalSettings, build_intervals
+from pipelines.did._results import group_time as _report
 from pipelines.did.attgt import AttGtResult, estimate_frame
 
 _KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}

@@ -14,13 +14,13 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from pipelines.did import _report
-from pipelines.did._cells import enumerate_cells
-from pipelines.did._estimate import estimate_cells
-from pipelines.did._formula import parse_covariates
-from pipelines.did._inference import standard_errors, sum_of_squares, vcov, wald_pretest
-from pipelines.did._intervals import IntervalSettings, build_intervals
-from pipelines.did._prepare import prepare
+from pipelines.did._group_time.cells import enumerate_cells
+from pipelines.did._group_time.estimate import estimate_cells
+from pipelines.did._group_time.prepare import prepare
+from pipelines.did._influence.analytic import standard_errors, sum_of_squares, vcov, wald_pretest
+from pipelines.did._influence.intervals import IntervalSettings, build_intervals
+from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._results import group_time as _report
 
 _CHOICES = {
     "control_group": ("nevertreated", "notyettreated"),

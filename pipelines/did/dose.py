@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._prepare import PreparedData
+from pipelines.did._group_time.prepare import PreparedData
 from pipelines.did.aggte import AggteResult, aggte
 from pipelines.did.attgt import att_gt
 from pipelines.did.randomization import unit_panel

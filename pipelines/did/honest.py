@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from pipelines.did import _honest_arp, _honest_flci
+from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import flci as _honest_flci
 
 RELATIVE_MAGNITUDE = "relative_magnitude"
 SMOOTHNESS = "smoothness"

@@ -36,14 +36,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._event_report import (
+from pipelines.did._influence.multiplier import multiplier_bootstrap
+from pipelines.did._regression.fixed_effects import (
+    ClusteredFit,
+    FixedEffects,
+    absorb,
+    cluster_sums,
+    feols,
+    ols,
+)
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
     EventStudyResult,
     cohort_label,
 )
-from pipelines.did._fe import ClusteredFit, FixedEffects, absorb, cluster_sums, feols, ols
-from pipelines.did._multiplier import multiplier_bootstrap
-from pipelines.did._panel_input import read_panel
 
 OVERALL_TERM = "ATT"
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._cells import comparison_mask, enumerate_cells
-from pipelines.did._formula import parse_covariates
-from pipelines.did._prepare import PreparedData, prepare
+from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
+from pipelines.did._group_time.prepare import PreparedData, prepare
+from pipelines.did._regression.formula import parse_covariates
 from pipelines.did.aggte import aggte
 from pipelines.did.attgt import att_gt
 

@@ -31,15 +31,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._event_report import (
+from pipelines.did._regression.fixed_effects import ClusteredFit, linear_combination, t_inference
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
     EventStudyResult,
     coefficient_frame,
     coefficient_lines,
     cohort_label,
 )
-from pipelines.did._fe import ClusteredFit, linear_combination, t_inference
-from pipelines.did._panel_input import read_panel
 
 NEVER_TREATED = "never treated"
 

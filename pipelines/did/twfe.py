@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._event_report import (
+from pipelines.did._regression.fixed_effects import ClusteredFit
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
     EventStudyResult,
     coefficient_frame,
     coefficient_lines,
 )
-from pipelines.did._fe import ClusteredFit
-from pipelines.did._panel_input import read_panel
 
 STATIC_TERM = "treat_post"
 

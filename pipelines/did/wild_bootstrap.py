@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import (
+from pipelines.did._regression.fixed_effects import (
     ClusteredFit,
     FixedEffects,
     OLSFit,

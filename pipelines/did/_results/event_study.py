@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import t_inference
+from pipelines.did._regression.fixed_effects import t_inference
 
 # Name prefix of event-time coefficients: "event_time::-1", as fixest prints `i(rel, ref)`.
 EVENT_PREFIX = "event_time::"

@@ -16,8 +16,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from pipelines.did._inference import pointwise_critical_values, standard_errors, uncertainty
-from pipelines.did._multiplier import multiplier_bootstrap
+from pipelines.did._influence.analytic import (
+    pointwise_critical_values,
+    standard_errors,
+    uncertainty,
+)
+from pipelines.did._influence.multiplier import multiplier_bootstrap
 
 
 class IntervalSettings(NamedTuple):
