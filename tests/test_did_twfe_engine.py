@@ -1,4 +1,5 @@
-"""The fixed-effects engine (`_fe`): demeaning, fitted effects, nesting, delta method."""
+"""The fixed-effects engine (`_regression/fixed_effects.py`): demeaning, fitted effects, nesting,
+delta method."""
 
 from __future__ import annotations
 

@@ -23,7 +23,8 @@ cluster scores (`bstrap=True`) gives uniform bands.
 
 Pre-trends follow the paper's Test 1: on untreated observations only, regress Y on the fixed
 effects, covariates and indicators of the `pretrends` periods before treatment; the lead
-coefficients use CRV1 standard errors (fixest's convention, see `_fe`) and are tested jointly.
+coefficients use CRV1 standard errors (fixest's convention, see `_regression/fixed_effects.py`)
+and are tested jointly.
 """
 
 from __future__ import annotations

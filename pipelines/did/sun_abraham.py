@@ -19,7 +19,8 @@ Conventions follow `fixest::sunab` + `aggregate.fixest` so that results match fi
   convention; the paper's extra term for estimated shares is not added);
 - the overall ATT (`summary(..., agg = "ATT")` in fixest) averages every cell with relative
   period ≥ 0, weighted by its observation count;
-- CRV1 standard errors with fixest's small-sample factor and t(G − 1) inference (see `_fe`).
+- CRV1 standard errors with fixest's small-sample factor and t(G − 1) inference (see
+  `_regression/fixed_effects.py`).
 """
 
 from __future__ import annotations

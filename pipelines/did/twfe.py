@@ -4,7 +4,7 @@ Shown beside the heterogeneity-robust estimators because it is what most readers
 because with staggered adoption and growing effects it can be badly biased (Goodman-Bacon
 2021): the comparison is the point. Coefficients and CRV1 standard errors reproduce
 `fixest::feols(y ~ treat | id + time, cluster = ~id)` exactly, small-sample corrections
-included (see `_fe` for the convention).
+included (see `_regression/fixed_effects.py` for the convention).
 """
 
 from __future__ import annotations
