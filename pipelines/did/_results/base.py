@@ -1,10 +1,11 @@
 """The interface every result class of the library shares.
 
 Each estimator returns a frozen dataclass that derives from `Result`: `to_frame()` gives one
-row per estimate (with `ci_lower` and `ci_upper` where the estimator has intervals),
-`summary()` a plain-text report and `plot()` a Plotly figure. Families of results share more
-through intermediate bases: `GroupTimeResult` (ATT(g,t) and its aggregations) and
-`EventStudyResult` (the regression event studies).
+row per estimate (with `ci_lower` and `ci_upper` where the estimator has intervals) and
+`summary()` a plain-text report; every result but `WildBootstrapResult` also draws itself
+with `plot()` (a Plotly figure). Families of results share more through intermediate bases:
+`GroupTimeResult` (ATT(g,t) and its aggregations) and `EventStudyResult` (the regression
+event studies).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pandas as pd
 
 
 class Result:
-    """Base of the result classes: a frame of the estimates, a text summary and a figure."""
+    """Base of the result classes: a frame of the estimates and a text summary."""
 
     def to_frame(self) -> pd.DataFrame:
         """One row per estimate."""
@@ -22,10 +23,6 @@ class Result:
 
     def summary(self) -> str:
         """A plain-text report of the estimates and how they were obtained."""
-        raise NotImplementedError
-
-    def plot(self, *args, **kwargs):
-        """The estimates as a Plotly figure."""
         raise NotImplementedError
 
 
