@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 from dagster import AssetCheckResult
 
-from pipelines.ingest.checks import QueryCheck
+from pipelines.query_checks import QueryCheck
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
