@@ -17,12 +17,9 @@ from dagster import (
     asset,
 )
 
-from pipelines.ingest.files import SOURCES
 from pipelines.marts.build import CONFIDENTIAL_MARTS, MARTS
 from pipelines.marts.checks import mart_checks
 from pipelines.warehouse import WarehouseResource
-
-CODE_PACKAGES = ("pipelines.marts", "pipelines.layouts")
 
 MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "schools": ("stg_rosters",),
@@ -33,17 +30,6 @@ MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "partnering_dose": ("stg_activity", "treatment", "schools"),
     "data_quality": ("stg_rosters", "stg_program", "stg_activity", "stg_assessments"),
 }
-
-MART_SOURCES: dict[str, tuple[str, ...]] = {
-    "schools": ("rosters",),
-    "student_scores": ("assessments",),
-    "school_outcomes": ("assessments",),
-    "treatment": ("rosters", "program", "activity"),
-    "school_panel": SOURCES,
-    "partnering_dose": ("rosters", "program", "activity"),
-    "data_quality": SOURCES,
-}
-"""The raw folders each mart is computed from: it is rebuilt only when one of them changed."""
 
 _DESCRIPTIONS = {
     "schools": "School x spring year from the rosters (system totals dropped).",
@@ -73,37 +59,18 @@ def _mart_asset(name: str) -> AssetsDefinition:
         check_specs=[check.spec() for check in checks],
     )
     def mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from pipelines.ingest.versions import (
-            code_fingerprint,
-            combine,
-            data_fingerprint,
-            reusable_results,
-            save_version,
-        )
-        from pipelines.marts.build import build_mart, mart_exists, mart_rows
+        from pipelines.marts.refresh import refresh_mart
 
         started = time.perf_counter()
         with warehouse.get_connection() as conn:
-            version = combine(
-                code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, MART_SOURCES[name])
-            )
-            results = None
-            if mart_exists(conn, name):
-                results = reusable_results(conn, name, version, checks)
-            rebuilt = results is None
-            if rebuilt:
-                rows = build_mart(conn, name)
-                results = [check.evaluate(conn) for check in checks]
-                save_version(conn, name, version, results)
-            else:
-                rows = mart_rows(conn, name)
+            refreshed = refresh_mart(conn, name, checks)
         return MaterializeResult(
             metadata={
-                "rows": rows,
-                "rebuilt": rebuilt,
+                "rows": refreshed.rows,
+                "rebuilt": refreshed.rebuilt,
                 "seconds": round(time.perf_counter() - started, 3),
             },
-            check_results=results,
+            check_results=refreshed.check_results,
         )
 
     return mart
@@ -119,39 +86,22 @@ def _mart_asset(name: str) -> AssetsDefinition:
 def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    from pipelines.ingest.versions import (
-        code_fingerprint,
-        combine,
-        data_fingerprint,
-        reusable_results,
-        save_version,
-    )
-    from pipelines.marts.publish import is_published, publish_marts
+    from pipelines.marts.refresh import refresh_published_marts
     from pipelines.settings import get_settings
 
     started = time.perf_counter()
     settings = get_settings()
     with warehouse.get_connection() as conn:
-        # The marts folder is part of the version: analyst.duckdb holds its absolute path.
-        # (Not resolved: the folder is a link to the version published last.)
-        version = combine(
-            code_fingerprint(*CODE_PACKAGES),
-            data_fingerprint(conn, SOURCES),
-            str(settings.marts_dir.absolute()),
-        )
-        unchanged = reusable_results(conn, "published_marts", version, []) is not None
-        published = is_published(MARTS, settings.marts_dir) and unchanged
-        if not published:
-            publish_marts(conn, MARTS, settings.marts_dir)
-            save_version(conn, "published_marts", version, [])
-            context.log.info(f"Published {len(MARTS)} marts to {settings.marts_dir}")
+        republished = refresh_published_marts(conn, settings.marts_dir)
+    if republished:
+        context.log.info(f"Published {len(MARTS)} marts to {settings.marts_dir}")
     paths = [settings.marts_dir / f"{name}.parquet" for name in MARTS]
     return MaterializeResult(
         metadata={
             "marts_dir": str(settings.marts_dir),
             "files": "\n".join(path.name for path in paths),
             "bytes": sum(path.stat().st_size for path in paths),
-            "republished": not published,
+            "republished": republished,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )
