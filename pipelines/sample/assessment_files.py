@@ -11,6 +11,13 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.layouts import AssessmentLayout
+from pipelines.layouts.demographics import (
+    DEMOGRAPHICS,
+    FALSE,
+    TRUE,
+    FlagColumn,
+    RaceFlagColumns,
+)
 from pipelines.sample.csvio import CsvTable
 from pipelines.sample.names import FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, LAST_NAMES
 from pipelines.sample.schools import State
@@ -136,6 +143,54 @@ class _Row:
         return _masked(array, self.subject(subject).tested)
 
 
+def _standard_flags(students: Students) -> dict[str, np.ndarray]:
+    """Each student's flags in the standard coding (``pipelines/layouts/demographics.py``)."""
+
+    def yes_no(values: np.ndarray) -> np.ndarray:
+        return np.where(values, TRUE, FALSE)
+
+    return {
+        "gender": np.where(students.female, "female", "male"),
+        "race_ethnicity": np.asarray(RACES, dtype=object)[students.race],
+        "economically_disadvantaged": yes_no(students.econ),
+        "english_learner": yes_no(students.english_learner),
+        "disability": yes_no(students.disability),
+        "section_504": yes_no(students.section_504),
+        "migrant": yes_no(np.zeros(len(students), dtype=bool)),
+    }
+
+
+def _flag_column(entry: FlagColumn, standard: np.ndarray, sid: np.ndarray) -> pa.Array:
+    """Raw codes of one flag column; a standard value with two raw codes (free and reduced
+    meals) takes the second for one student in seven."""
+    raw = np.full(len(standard), None, dtype=object)
+    for value in dict.fromkeys(v for _, v in entry.codes):
+        options = [code for code, v in entry.codes if v == value]
+        if entry.blank == value:
+            options = [None]
+        pick = np.where((sid % 7 == 0) & (len(options) > 1), options[-1], options[0])
+        mine = standard == value
+        raw[mine] = pick[mine]
+    return pa.array(raw.tolist(), type=pa.string())
+
+
+def flag_cells(layout_name: str, students: Students) -> dict[str, pa.Array]:
+    """The demographic columns ``layout_name`` carries, one cell per student (file order)."""
+    standard = _standard_flags(students)
+    cells: dict[str, pa.Array] = {}
+    for entry in DEMOGRAPHICS.get(layout_name, ()):
+        if isinstance(entry, RaceFlagColumns):
+            race = standard["race_ethnicity"]
+            several = race == "Two or more"
+            for column, label in entry.columns:
+                # Students of two or more races are marked in the White and Black columns.
+                marked = (race == label) | (several & np.isin(label, ("White", "Black")))
+                cells[column] = _lookup(["N", entry.yes], marked.astype(np.int64))
+        else:
+            cells[entry.column] = _flag_column(entry, standard[entry.flag], students.sid)
+    return cells
+
+
 def _table(layout: AssessmentLayout, filled: dict[str, pa.Array], n: int) -> CsvTable:
     unknown = set(filled) - set(layout.columns)
     if unknown:
@@ -149,7 +204,6 @@ def _armt(row: _Row, state: State) -> CsvTable:
     layout = row.results.layout
     students = row.results.students
     labels = layout.levels.labels
-    ethnicity = ("W", "B", "H", "A", "I", "M")
     filled = {
         "SYS_CD": row.system_code,
         "SYS_NAME": row.system_name,
@@ -160,9 +214,7 @@ def _armt(row: _Row, state: State) -> CsvTable:
         "FIRST_NAME": row.first_name,
         "MI": row.middle_initial,
         "BIRTH_DATE": _dates(students.birth_day, _fmt("%m/%d/%Y")),
-        "GENDER": row.sex_code,
-        "ETHNICITY": _lookup(ethnicity, students.race),
-        "FREE_REDUCED": _lookup(["N", "Y"], students.econ.astype(np.int64)),
+        **flag_cells(layout.name, students),
         "GRADE": row.grade,
         # One test date per student: the reading session.
         "TEST_DATE": _dates(row.subject("ela").test_day, _fmt(layout.date_format)),
@@ -177,7 +229,6 @@ def _armt(row: _Row, state: State) -> CsvTable:
 def _armt_plus(row: _Row, state: State) -> CsvTable:
     layout = row.results.layout
     students = row.results.students
-    meal = np.where(students.econ, np.where(students.sid % 7 == 0, 1, 0), 2)
     filled = {
         "Administration": _const(f"Spring {row.results.year}", row.n),
         "System Code": row.system_code,
@@ -188,9 +239,7 @@ def _armt_plus(row: _Row, state: State) -> CsvTable:
         "Student Last Name": row.last_name,
         "Student First Name": row.first_name,
         "Date of Birth": _dates(students.birth_day, _fmt("%Y-%m-%d")),
-        "Gender": _lookup(["Male", "Female"], students.female.astype(np.int64)),
-        "Race": _lookup(RACES, students.race),
-        "Meal Status": _lookup(["Free", "Reduced", "Paid"], meal),
+        **flag_cells(layout.name, students),
         "Grade": row.grade,
     }
     for subject in layout.subjects:
@@ -207,13 +256,6 @@ _ASPIRE_SUBJECTS = (
     ("Reading", "ela"),
     ("Science", "science"),
     ("Writing", "writing"),
-)
-_ASPIRE_RACE_FLAGS = (
-    ("Hispanic or Latino", 2),
-    ("American Indian / Alaska Native", 4),
-    ("Asian", 3),
-    ("Black/African American", 1),
-    ("White", 0),
 )
 
 
@@ -240,7 +282,6 @@ def _aspire(row: _Row, state: State, teachers: Teachers) -> CsvTable:
         "Actual Grade": row.grade_padded,
         "Class or Group 1": _lookup(teachers.name, reading_teacher),
         "Class or Group 2": _lookup(teachers.name, math_teacher),
-        "Economically Disadvantaged": _masked(_const("Y", row.n), students.econ),
         "Teacher Email 1": _lookup(teachers.email, reading_teacher),
         "Teacher Email 2": _lookup(teachers.email, math_teacher),
         "Extract Date": _const(f"0801{year}", row.n),
@@ -248,8 +289,7 @@ def _aspire(row: _Row, state: State, teachers: Teachers) -> CsvTable:
         "Extracted By": _const("State Admin", row.n),
         "Tenant ID": _const("1001", row.n),
     }
-    for column, race in _ASPIRE_RACE_FLAGS:
-        filled[column] = _lookup(["N", "Y"], (students.race == race).astype(np.int64))
+    filled.update(flag_cells(layout.name, students))
     labels = layout.levels.labels
     proficient = np.array([label in layout.levels.proficient for label in labels])
     for prefix, subject in _ASPIRE_SUBJECTS:
@@ -294,6 +334,7 @@ def _scantron(row: _Row, state: State) -> CsvTable:
         "Student First Name": row.first_name.take(take),
         "Birth Date": _dates(students.birth_day, _fmt("%m/%d/%Y")).take(take),
         "Grade": row.grade.take(take),
+        **{column: cells.take(take) for column, cells in flag_cells(layout.name, students).items()},
         "Test": _lookup([s.label for s in layout.subjects], subject_index),
         "Test Date": _dates(day, _fmt(layout.date_format)),
         "Scaled Score": _text(score),
@@ -318,7 +359,7 @@ def _acap(row: _Row, state: State) -> CsvTable:
         "FName": row.first_name,
         "MName": row.middle_initial,
         "DOB": _dates(students.birth_day, _fmt("%Y%m%d")),
-        "Gender": row.sex_code,
+        **flag_cells(layout.name, students),
     }
     for subject in layout.subjects:
         prefix = subject.scale_score.removesuffix("SS")

@@ -118,6 +118,42 @@ class ProgramModel:
 
 
 @dataclass(frozen=True)
+class FlagModel:
+    """How students' demographic and program flags are drawn and change from year to year."""
+
+    econ_ability_slope: float = 0.5
+    """Logit shift of free/reduced-price meal status per SD of ability (poorer families, lower
+    scores), on top of the school's poverty rate."""
+    econ_churn: float = 0.10
+    """Share of students whose meal status is drawn again each year."""
+    el_share_by_race: tuple[float, ...] = (0.005, 0.005, 0.45, 0.30, 0.02, 0.02)
+    """Chance that a new student is an English learner, by race (order of ``RACES``)."""
+    el_exit_rate: float = 0.15
+    """Yearly reclassification of English learners as fluent (higher for higher achievers)."""
+    disability_share: float = 0.11
+    disability_ability_slope: float = 0.9
+    disability_entry_rate: float = 0.008
+    disability_exit_rate: float = 0.03
+    section_504_share: float = 0.02
+
+
+@dataclass(frozen=True)
+class SubgroupEffects:
+    """How the true effect differs by student: a multiplier on the school's effect.
+
+    A student's multiplier is ``prior[tercile] * econ[flag]``; nothing else changes it (the
+    effect is the same for girls and boys, English learners and others, students with and
+    without disabilities, in all grades). The tercile is that of the student's own latest
+    score in the subject from the two previous springs (lowest, middle, highest third
+    statewide that year); students without one get 1.
+    """
+
+    prior_tercile: tuple[float, float, float] = (1.6, 1.0, 0.4)
+    economically_disadvantaged: tuple[float, float] = (0.6, 1.25)
+    """(not disadvantaged, disadvantaged)."""
+
+
+@dataclass(frozen=True)
 class ModelParameters:
     """Every parameter of the data model."""
 
@@ -125,6 +161,8 @@ class ModelParameters:
     variance: VarianceModel = field(default_factory=VarianceModel)
     mobility: Mobility = field(default_factory=Mobility)
     program: ProgramModel = field(default_factory=ProgramModel)
+    flags: FlagModel = field(default_factory=FlagModel)
+    subgroup_effects: SubgroupEffects = field(default_factory=SubgroupEffects)
 
 
 DEFAULT_PARAMETERS = ModelParameters()

@@ -31,6 +31,12 @@ from pipelines.sample.rng import stream
 from pipelines.sample.rosters import cep_schools, program_table, roster_table, system_total_systems
 from pipelines.sample.schools import State, build_state
 from pipelines.sample.students import Students, StudentSimulator
+from pipelines.sample.subgroups import (
+    PriorScores,
+    SubgroupTruth,
+    effect_multipliers,
+    tercile_index,
+)
 from pipelines.sample.teachers import build_teachers
 from pipelines.sample.truth import build_truth
 
@@ -214,15 +220,25 @@ def generate_sample(
     observed = np.full((state.schools.n, len(state.years)), np.nan)
     year_truths: dict[int, YearTruth] = {}
     students: Students | None = None
+    priors = PriorScores()
+    subgroup_truth = SubgroupTruth(program)
 
     for year in (int(y) for y in state.years):
         students = simulator.first_year() if students is None else simulator.advance(students, year)
-        effects = program.effects(year)
+        # Each student's effect: the school's, scaled by prior achievement and meal status.
+        multipliers = effect_multipliers(
+            students, tercile_index(priors.prior(year, students.sid)), params.subgroup_effects
+        )
+        effects = program.effects(year)[students.school] * multipliers
         latent = outcomes.latent(students, year, effects)
         layout = layout_for_year(year)
         if layout is not None:
             observed[:, state.year_index(year)] = _school_means(students, latent, state.schools.n)
-            results, year_truths[year] = outcomes.results(students, year, layout, latent, effects)
+            results, year_truth = outcomes.results(students, year, layout, latent, effects)
+            year_truths[year] = year_truth
+            prior = priors.prior(year, year_truth.students.sid)
+            subgroup_truth.add_year(year, year_truth, prior)
+            priors.record(year, year_truth.students.sid, year_truth.student_z)
             table = assessment_table(results, state, teachers)
             summary.scores += sum(int(r.tested.sum()) for r in results.subjects.values())
             relative = f"assessments/{layout.name}_student_results_{year}.csv"
@@ -250,6 +266,7 @@ def generate_sample(
         state=state,
         program=program,
         year_truths=year_truths,
+        att_by_subgroup=subgroup_truth.records(),
         dose=dose,
         corruptions=writer.corruptions,
         rows_written=dict(summary.rows),

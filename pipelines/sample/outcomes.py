@@ -49,6 +49,12 @@ class YearTruth:
     """float (school, subject): sum of standardized scores (z within test x subject x grade)."""
     shock: np.ndarray
     """float (school, subject): the school-year shock (transient, latent units)."""
+    students: Students | None = None
+    """The year's students in file row order (for the truth by subgroup)."""
+    student_z: np.ndarray | None = None
+    """float (student, subject): standardized score (sample SD, as the marts), NaN if untested."""
+    student_effect_z: np.ndarray | None = None
+    """float (student, subject): true effect in z units, NaN if untested."""
 
 
 class OutcomeModel:
@@ -67,7 +73,8 @@ class OutcomeModel:
         self.shocks = np.sqrt(var.school_year) * (np.sqrt(rho) * common + np.sqrt(1 - rho) * own)
 
     def latent(self, students: Students, year: int, effects: np.ndarray) -> np.ndarray:
-        """Latent scores (student, subject) in spring ``year``; ``effects`` is (school, subject)."""
+        """Latent scores (student, subject) in spring ``year``; ``effects`` is (student,
+        subject), each student's own true effect."""
         rng = stream(self._seed, "occasion-noise", year)
         school = students.school
         noise = rng.normal(0.0, np.sqrt(self._params.variance.occasion), (len(students), 3))
@@ -77,7 +84,7 @@ class OutcomeModel:
             + self.shocks[school, yi]
             + students.ability
             + noise
-            + effects[school]
+            + effects
         )
 
     def results(
@@ -93,6 +100,7 @@ class OutcomeModel:
         order = np.lexsort((students.sid, students.first_name, students.last_name, students.school))
         students = students.subset(order)
         latent = latent[order]
+        student_effects = effects[order]
         n_schools = self._state.schools.n
         shifts = rng.normal(0.0, self._params.variance.cell_shift_sd, (N_SUBJECTS, len(GRADES)))
         test_days = self._test_days(students, year, rng)
@@ -101,9 +109,11 @@ class OutcomeModel:
             effect_z_sum=np.zeros((n_schools, N_SUBJECTS)),
             z_sum=np.zeros((n_schools, N_SUBJECTS)),
             shock=self.shocks[:, self._state.year_index(year)],
+            students=students,
+            student_z=np.full((len(students), N_SUBJECTS), np.nan),
+            student_effect_z=np.full((len(students), N_SUBJECTS), np.nan),
         )
         subjects: dict[str, SubjectResults] = {}
-        student_effects = effects[students.school]
         for j, subject in enumerate(SUBJECTS):
             score = np.full(len(students), NOT_TESTED, dtype=np.int64)
             level = np.zeros(len(students), dtype=np.int64)
@@ -119,6 +129,7 @@ class OutcomeModel:
                 self._add_truth(
                     truth,
                     j,
+                    cell,
                     students.school[cell],
                     score[cell],
                     student_effects[cell, j],
@@ -147,6 +158,7 @@ class OutcomeModel:
     def _add_truth(
         truth: YearTruth,
         subject: int,
+        rows: np.ndarray,
         school: np.ndarray,
         score: np.ndarray,
         effect: np.ndarray,
@@ -156,6 +168,9 @@ class OutcomeModel:
         if observed_sd == 0:
             return
         z = (score - score.mean()) / observed_sd
+        if len(score) > 1:
+            truth.student_z[rows, subject] = (score - score.mean()) / score.std(ddof=1)
+        truth.student_effect_z[rows, subject] = effect * scale_sd / observed_sd
         n = truth.tested.shape[0]
         truth.tested[:, subject] += np.bincount(school, minlength=n)
         truth.z_sum[:, subject] += np.bincount(school, weights=z, minlength=n)

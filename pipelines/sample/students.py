@@ -56,6 +56,12 @@ class Students:
     female: np.ndarray
     race: np.ndarray
     econ: np.ndarray
+    """Economically disadvantaged (free or reduced-price meals) this year."""
+    english_learner: np.ndarray
+    disability: np.ndarray
+    """Has an IEP (students with disabilities)."""
+    section_504: np.ndarray
+    """Has a Section 504 plan (and no IEP)."""
     first_name: np.ndarray
     last_name: np.ndarray
     birth_day: np.ndarray
@@ -121,7 +127,32 @@ class StudentSimulator:
         students.ability = (rho * students.ability + np.sqrt(1 - rho**2) * innovation).astype(
             np.float32
         )
+        self._churn_flags(students, year)
         return self._fill(students, year, rng)
+
+    def _churn_flags(self, students: Students, year: int) -> None:
+        """Yearly changes of the program flags (own stream: the other draws do not move).
+
+        Meal status changes with family income (a tenth of students switch each year, towards
+        their school's poverty rate); English learners are reclassified fluent (about a sixth a
+        year, more among higher achievers); a few students get an IEP or leave special
+        education.
+        """
+        rng = stream(self._seed, "student-flag-churn", year)
+        n = len(students)
+        flags = self._params.flags
+        poverty = self._state.schools.poverty[students.school, self._state.year_index(year)]
+        redraw = rng.random(n) < flags.econ_churn
+        fresh = rng.random(n) < _shifted(
+            poverty, -flags.econ_ability_slope * _mean_ability(students)
+        )
+        students.econ = np.where(redraw, fresh, students.econ)
+        exit_chance = flags.el_exit_rate * np.exp(0.5 * _mean_ability(students))
+        students.english_learner = students.english_learner & (rng.random(n) >= exit_chance)
+        gains = ~students.disability & (rng.random(n) < flags.disability_entry_rate)
+        leaves = students.disability & (rng.random(n) < flags.disability_exit_rate)
+        students.disability = (students.disability | gains) & ~leaves
+        students.section_504 = students.section_504 & ~students.disability
 
     def _new_schools(self, students: Students, year: int, rng: np.random.Generator) -> np.ndarray:
         schools = self._state.schools
@@ -162,7 +193,30 @@ class StudentSimulator:
         deficit = np.maximum(target - present, 0).ravel()
         new_cells = np.repeat(np.arange(schools.n * N_GRADES), deficit)
         entrants = self._new_students(new_cells // N_GRADES, new_cells % N_GRADES, year, rng)
+        self._draw_flags(entrants, year)
         return students.concat(entrants)
+
+    def _draw_flags(self, entrants: Students, year: int) -> None:
+        """English learner, IEP and 504 flags of new students, from their own stream.
+
+        English learners are mostly Hispanic or Asian students; IEPs are more common among low
+        achievers and boys; all three are more common in poorer schools.
+        """
+        rng = stream(self._seed, "student-flags", year)
+        n = len(entrants)
+        flags = self._params.flags
+        ability = _mean_ability(entrants)
+        poverty = self._state.schools.poverty[entrants.school, self._state.year_index(year)]
+        el_base = np.array(flags.el_share_by_race)[entrants.race]
+        entrants.english_learner = rng.random(n) < el_base * (0.6 + 0.8 * poverty)
+        swd_logit = (
+            np.log(flags.disability_share / (1 - flags.disability_share))
+            - flags.disability_ability_slope * ability
+            + 0.4 * (~entrants.female)
+            + 0.5 * (poverty - 0.5)
+        )
+        entrants.disability = rng.random(n) < 1 / (1 + np.exp(-swd_logit))
+        entrants.section_504 = ~entrants.disability & (rng.random(n) < flags.section_504_share)
 
     def _new_students(
         self, school: np.ndarray, grade_index: np.ndarray, year: int, rng: np.random.Generator
@@ -181,20 +235,40 @@ class StudentSimulator:
         ).astype(np.int64)
         birth_day = birth_start[year - grade.astype(np.int64) - 7 - 1980] + rng.integers(0, 365, n)
         poverty = self._state.schools.poverty[school, self._state.year_index(year)]
+        sid = self._ids.take(n)
+        abilities = _correlated_normals(
+            rng, n, self._student_sd, self._params.variance.subject_correlation_student
+        )
+        ability = abilities.mean(axis=1) / self._student_sd
+        race = rng.choice(len(RACES), size=n, p=RACE_SHARES).astype(np.int8)
         return Students(
-            sid=self._ids.take(n),
+            sid=sid,
             school=school.astype(np.int32),
             grade=grade,
-            ability=_correlated_normals(
-                rng, n, self._student_sd, self._params.variance.subject_correlation_student
-            ),
+            ability=abilities,
             female=female,
-            race=rng.choice(len(RACES), size=n, p=RACE_SHARES).astype(np.int8),
-            econ=rng.random(n) < poverty,
+            race=race,
+            # One uniform per student as before; the chance shifts with ability (same stream).
+            econ=rng.random(n)
+            < _shifted(poverty, -self._params.flags.econ_ability_slope * ability),
+            english_learner=np.zeros(n, dtype=bool),
+            disability=np.zeros(n, dtype=bool),
+            section_504=np.zeros(n, dtype=bool),
             first_name=first_name.astype(np.int16),
             last_name=rng.integers(0, len(LAST_NAMES), n).astype(np.int16),
             birth_day=birth_day.astype(np.int32),
         )
+
+
+def _mean_ability(students: Students) -> np.ndarray:
+    """A student's ability averaged over subjects (about unit variance)."""
+    return students.ability.mean(axis=1) / np.sqrt(students.ability.var(axis=0).mean() or 1.0)
+
+
+def _shifted(probability: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """``probability`` moved by ``shift`` on the logit scale."""
+    p = np.clip(probability, 1e-4, 1 - 1e-4)
+    return 1 / (1 + np.exp(-(np.log(p / (1 - p)) + shift)))
 
 
 def _weighted_choice(

@@ -209,6 +209,7 @@ def build_truth(
     state: State,
     program: Program,
     year_truths: dict[int, YearTruth],
+    att_by_subgroup: list[dict[str, Any]],
     dose: Dose,
     corruptions: list[Corruption],
     rows_written: dict[str, int],
@@ -249,6 +250,19 @@ def build_truth(
         "partnered_schools": _partnered(state, program),
         "att": _att_rows(program, year_truths),
         "att_by_event_time": _att_by_event_time(program, year_truths),
+        "att_by_subgroup_estimand": (
+            "For each subject x dimension x subgroup (labels as in estimates_subgroups): the "
+            "pooled post-period ATT that Callaway & Sant'Anna's simple aggregation estimates on "
+            "the school x subgroup panel. Within cohort g and spring year t >= g, the mean over "
+            "the cohort's schools of each school's mean true effect (z units) among its tested "
+            "students of the subgroup that year; then the mean over (g, t) cells, cohort g "
+            "weighted by its number of schools with the subgroup. Subgroups as the marts define "
+            "them: prior_achievement is the tercile (statewide, subject x year, among tested "
+            "students with one) of the student's latest z in the subject from the two previous "
+            "springs; english_learner and disability use the student's earliest recorded flag "
+            "in years whose export does not carry it. n_students: distinct students counted."
+        ),
+        "att_by_subgroup": att_by_subgroup,
         "dose_response": _dose(state, program, dose),
         "selection": _selection(state, program, year_truths),
         "files": files_written,

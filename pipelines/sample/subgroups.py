@@ -1,0 +1,211 @@
+"""Who gains how much: prior-achievement terciles, effect multipliers and the truth by subgroup.
+
+The true effect of a student is the school's effect times a multiplier
+(:class:`pipelines.sample.config.SubgroupEffects`). The truth file's ``att_by_subgroup`` gives,
+for every subject x dimension x subgroup the pipeline publishes, the pooled post-period ATT it
+estimates (see :func:`att_by_subgroup`), with subgroups defined exactly as the marts define
+them (``docs/marts.md``, "Student flags").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.layouts import SUBJECTS, layout_for_year
+from pipelines.layouts.demographics import declared_flags
+from pipelines.sample.config import SubgroupEffects
+from pipelines.sample.outcomes import YearTruth
+from pipelines.sample.program import Program
+from pipelines.sample.students import RACES, Students
+
+TERCILES = ("lowest third", "middle third", "highest third")
+YES_NO = ("no", "yes")
+GRADE_BANDS = (("grades 3-5", (3, 4, 5)), ("grades 6-8", (6, 7, 8)))
+DIMENSIONS = (
+    "prior_achievement",
+    "economically_disadvantaged",
+    "english_learner",
+    "disability",
+    "gender",
+    "race_ethnicity",
+    "grade_band",
+)
+"""The subgroup dimensions, in the order of the published table."""
+CARRIED_FLAGS = ("english_learner", "disability")
+"""Flags some eras do not record: those years use the student's earliest recorded value."""
+PRIOR_YEARS = 2
+"""A student's prior score: the latest of the two previous springs (2021 reaches 2019)."""
+
+
+class PriorScores:
+    """Every student's standardized scores of the last tested springs, for prior achievement."""
+
+    def __init__(self) -> None:
+        self._by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def record(self, year: int, sid: np.ndarray, z: np.ndarray) -> None:
+        order = np.argsort(sid)
+        self._by_year[year] = (sid[order], z[order])
+        for old in [y for y in self._by_year if y < year - PRIOR_YEARS]:
+            del self._by_year[old]
+
+    def prior(self, year: int, sid: np.ndarray) -> np.ndarray:
+        """(student, subject) z of the latest of the previous two springs; NaN without one."""
+        result = np.full((len(sid), len(SUBJECTS)), np.nan)
+        for back in range(PRIOR_YEARS, 0, -1):  # the later year overwrites the earlier
+            if year - back not in self._by_year:
+                continue
+            known, z = self._by_year[year - back]
+            at = np.clip(np.searchsorted(known, sid), 0, max(len(known) - 1, 0))
+            found = (known[at] == sid) if len(known) else np.zeros(len(sid), bool)
+            values = np.where(found[:, None], z[at], np.nan)
+            result = np.where(np.isnan(values), result, values)
+        return result
+
+
+def tercile_index(prior: np.ndarray, population: np.ndarray | None = None) -> np.ndarray:
+    """(student, subject) tercile 0/1/2 of ``prior`` z, -1 without a prior score.
+
+    Cut points are the 1/3 and 2/3 quantiles (linear interpolation, as DuckDB's
+    ``quantile_cont``) of the subject's prior scores among ``population`` (default: everyone);
+    a score on a cut point belongs to the lower third.
+    """
+    index = np.full(prior.shape, -1, dtype=np.int8)
+    for j in range(prior.shape[1]):
+        values = prior[:, j]
+        known = ~np.isnan(values)
+        pool = known if population is None else known & population[:, j]
+        if not pool.any():
+            continue
+        low, high = np.quantile(values[pool], [1 / 3, 2 / 3])
+        index[known, j] = np.where(values[known] <= low, 0, np.where(values[known] <= high, 1, 2))
+    return index
+
+
+def effect_multipliers(
+    students: Students, terciles: np.ndarray, model: SubgroupEffects
+) -> np.ndarray:
+    """(student, subject) multiplier of the school's true effect."""
+    prior = np.where(terciles >= 0, np.array(model.prior_tercile)[np.maximum(terciles, 0)], 1.0)
+    econ = np.array(model.economically_disadvantaged)[students.econ.astype(int)]
+    return prior * econ[:, None]
+
+
+@dataclass
+class SubgroupTruth:
+    """Collects, year by year, the true effects of partnered schools' students by subgroup."""
+
+    program: Program
+    frames: list[pd.DataFrame] = field(default_factory=list)
+    first_recorded: dict[str, pd.Series] = field(default_factory=dict)
+
+    def add_year(self, year: int, truth: YearTruth, prior: np.ndarray) -> None:
+        """Record ``year``'s students (file order, as ``truth.students``); ``prior`` is their
+        prior z (student, subject)."""
+        students = truth.students
+        recorded = declared_flags(layout_for_year(year).name)
+        flags = {
+            "english_learner": students.english_learner,
+            "disability": students.disability,
+        }
+        for flag in CARRIED_FLAGS:
+            if flag in recorded:
+                known = pd.Series(flags[flag], index=students.sid)
+                earlier = self.first_recorded.get(flag)
+                self.first_recorded[flag] = (
+                    known if earlier is None else earlier.combine_first(known)
+                )
+        cohort_of = np.zeros(len(students), dtype=np.int64)
+        for cohort in self.program.cohorts:
+            if year >= cohort.year:
+                cohort_of[np.isin(students.school, cohort.school)] = cohort.year
+        tested = ~np.isnan(truth.student_z)
+        terciles = tercile_index(prior, tested)
+        keep = cohort_of > 0
+        if not keep.any():
+            return
+        frame = pd.DataFrame(
+            {
+                "year": year,
+                "cohort": cohort_of[keep],
+                "school": students.school[keep],
+                "sid": students.sid[keep],
+                "grade": students.grade[keep],
+                "economically_disadvantaged": students.econ[keep],
+                "english_learner": np.where(
+                    "english_learner" in recorded, students.english_learner[keep], pd.NA
+                ),
+                "disability": np.where("disability" in recorded, students.disability[keep], pd.NA),
+                "gender": np.where(students.female[keep], "female", "male"),
+                "race_ethnicity": np.asarray(RACES, dtype=object)[students.race[keep]],
+            }
+        )
+        for j, subject in enumerate(SUBJECTS):
+            frame[f"effect_{subject}"] = truth.student_effect_z[keep, j]
+            frame[f"tercile_{subject}"] = terciles[keep, j]
+        self.frames.append(frame)
+
+    def records(self) -> list[dict[str, Any]]:
+        """``att_by_subgroup``: see :func:`att_by_subgroup`."""
+        if not self.frames:
+            return []
+        frame = pd.concat(self.frames, ignore_index=True)
+        for flag in CARRIED_FLAGS:
+            earliest = self.first_recorded.get(flag, pd.Series(dtype=bool))
+            missing = frame[flag].isna()
+            frame.loc[missing, flag] = frame.loc[missing, "sid"].map(earliest)
+        return att_by_subgroup(frame)
+
+
+def _labels(frame: pd.DataFrame, dimension: str, subject: str) -> pd.Series:
+    if dimension == "prior_achievement":
+        index = frame[f"tercile_{subject}"]
+        return index.map(dict(enumerate(TERCILES))).where(index >= 0)
+    if dimension in ("economically_disadvantaged", "english_learner", "disability"):
+        values = frame[dimension]
+        return values.map({True: "yes", False: "no"}).where(values.notna())
+    if dimension == "grade_band":
+        bands = {grade: band for band, grades in GRADE_BANDS for grade in grades}
+        return frame["grade"].map(bands)
+    return frame[dimension]
+
+
+def att_by_subgroup(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The pooled post-period ATT per subject x dimension x subgroup (the estimand published).
+
+    As Callaway & Sant'Anna's simple aggregation on the school x subgroup panel: within each
+    cohort g and year t >= g, the mean over the cohort's schools (each school's mean true effect
+    over its tested students of the subgroup that year); then the mean over (g, t) cells with
+    cohort g weighted by its number of schools that have the subgroup. Effects are in z units.
+    """
+    records = []
+    for subject in SUBJECTS:
+        effect = frame[f"effect_{subject}"]
+        tested = frame[effect.notna()]
+        for dimension in DIMENSIONS:
+            labels = _labels(tested, dimension, subject)
+            data = tested.assign(label=labels, effect=effect[effect.notna()]).dropna(
+                subset=["label"]
+            )
+            schools = data.groupby(["label", "cohort", "year", "school"])["effect"].mean()
+            cells = schools.groupby(["label", "cohort", "year"]).mean()
+            sizes = data.groupby(["label", "cohort"])["school"].nunique()
+            for label, by_cell in cells.groupby(level="label"):
+                weights = np.array(
+                    [sizes[(label, cohort)] for _, cohort, _ in by_cell.index], dtype=float
+                )
+                students = data[data["label"] == label]
+                records.append(
+                    {
+                        "subject": subject,
+                        "dimension": dimension,
+                        "subgroup": str(label),
+                        "true_att": round(float(np.average(by_cell, weights=weights)), 6),
+                        "n_students": int(students["sid"].nunique()),
+                    }
+                )
+    return records
