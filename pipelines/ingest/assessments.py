@@ -9,6 +9,7 @@ in one pass; its per-block fragments come from ``assessment_block.sql`` and
 
 from __future__ import annotations
 
+from pipelines.ingest.demographics import flag_problems_sql, flag_projections, flag_values_sql
 from pipelines.ingest.validation_sql import cell
 from pipelines.layouts import GRADES, AssessmentLayout, SubjectColumns
 from pipelines.sql_text import sql_string
@@ -33,6 +34,7 @@ def projections(layout: AssessmentLayout, lookup: dict[str, str]) -> list[str]:
         f"{cell(lookup, system)} AS system_raw",
         f"{cell(lookup, layout.grade)} AS grade_raw",
         f"{cell(lookup, layout.admin_column)} AS admin_raw",
+        *flag_projections(layout, lookup),
     ]
     label = layout.subject_column if layout.shape == "long" else None
     for n, block in enumerate(_blocks(layout), start=1):
@@ -99,6 +101,8 @@ def validation_sql(layout: AssessmentLayout) -> str:
     return _fill(
         read_sql(PACKAGE, "assessments.sql"),
         {
+            "flag_values": flag_values_sql(layout),
+            "flag_problems": flag_problems_sql(layout),
             "block_columns": ",\n".join(fragments),
             "tested_any": "(" + " OR ".join(f"s{n}_tested" for n in numbers) + ")",
             "first_year_of_block": ", ".join(

@@ -18,6 +18,7 @@ MARTS: tuple[str, ...] = (
     "school_outcomes",
     "treatment",
     "school_panel",
+    "school_subgroups",
     "partnering_dose",
     "data_quality",
 )

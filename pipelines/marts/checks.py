@@ -14,6 +14,7 @@ MART_KEYS: dict[str, tuple[str, ...]] = {
     "school_outcomes": ("school_id", "subject", "grade", "school_year"),
     "treatment": ("school_id",),
     "school_panel": ("school_id", "subject", "school_year"),
+    "school_subgroups": ("school_id", "subject", "school_year", "dimension", "subgroup"),
     "partnering_dose": ("school_id", "school_year"),
 }
 

@@ -1,9 +1,11 @@
 -- Validate and stage a batch of assessment exports of one vendor layout.
 -- Input: file_rows, one row per record: path, line, student_id, school_raw, system_raw,
--- grade_raw, admin_raw, and per subject block n: sn_label (long layouts: the subject cell),
+-- grade_raw, admin_raw, flag_<name> (raw demographic cells), and per subject block n: sn_label (long layouts: the subject cell),
 -- sn_score, sn_level, sn_grade (tested grade, else enrolled grade), sn_date.
 -- Placeholders in braces are filled from the layout by pipelines/ingest/assessments.py:
--- block_columns (assessment_block.sql once per block), tested_any, first_year_of_block,
+-- flag_values and flag_problems (pipelines/ingest/demographics.py: the standard coding of the
+-- demographic flags and unknown codes), block_columns (assessment_block.sql once per block),
+-- tested_any, first_year_of_block,
 -- years_agree, block_problems, block_outputs, results_count and results_union
 -- (assessment_result.sql once per block).
 -- Output: stg_assessment_records (every loaded record), stg_assessments (every result of a
@@ -20,6 +22,7 @@ WITH typed AS (
         CASE WHEN $has_system_prefix THEN right(school_raw, 4) ELSE school_raw END AS school_code,
         try_cast(grade_raw AS INTEGER) AS enrolled_grade,
         year(try_strptime(admin_raw, $admin_format)) AS admin_year,
+        {flag_values},
         CASE
             WHEN student_id IS NULL THEN
                 {'column_name': $student_id_column, 'value': NULL,
@@ -54,6 +57,7 @@ WITH typed AS (
             WHEN $has_admin AND try_strptime(admin_raw, $admin_format) IS NULL THEN
                 {'column_name': $admin_column, 'value': admin_raw, 'reason': 'invalid date',
                  'detail': 'expected format ' || $admin_format}
+            {flag_problems}
         END AS record_problem,
         {block_columns}
     FROM file_rows
@@ -75,6 +79,13 @@ SELECT
     c.school_code,
     c.enrolled_grade,
     c.school_year,
+    c.gender,
+    c.race_ethnicity,
+    c.economically_disadvantaged,
+    c.english_learner,
+    c.disability,
+    c.section_504,
+    c.migrant,
     {block_outputs},
     coalesce(
         c.record_problem,
@@ -169,7 +180,14 @@ SELECT
     system_code,
     school_code,
     enrolled_grade,
-    {results_count} AS results
+    {results_count} AS results,
+    gender,
+    race_ethnicity,
+    economically_disadvantaged,
+    english_learner,
+    disability,
+    section_504,
+    migrant
 FROM file_validated
 ANTI JOIN file_problems USING (path, line);
 

@@ -94,7 +94,16 @@ CREATE TABLE IF NOT EXISTS stg_assessment_records (
     system_code VARCHAR NOT NULL,
     school_code VARCHAR NOT NULL,
     enrolled_grade INTEGER NOT NULL,
-    results INTEGER NOT NULL          -- its rows in stg_assessments
+    results INTEGER NOT NULL,         -- its rows in stg_assessments
+    -- Demographic flags in the standard coding (pipelines/layouts/demographics.py); NULL when
+    -- the export does not carry them. CONFIDENTIAL: student level, never published.
+    gender VARCHAR,                   -- female | male
+    race_ethnicity VARCHAR,           -- White | Black | Hispanic | Asian | American Indian | ...
+    economically_disadvantaged BOOLEAN,
+    english_learner BOOLEAN,
+    disability BOOLEAN,               -- has an IEP
+    section_504 BOOLEAN,
+    migrant BOOLEAN
 );
 
 -- One row per result: student x subject x year.
