@@ -79,7 +79,10 @@ def flag_values_sql(layout: AssessmentLayout) -> str:
                 f"WHEN {sql_string(raw)} THEN {sql_string(value)}" for raw, value in entry.codes
             )
             blank = "NULL" if entry.blank is None else sql_string(entry.blank)
-            value = f"CASE WHEN flag_{flag} IS NULL THEN {blank} ELSE CASE flag_{flag} {branches} END END"
+            value = (
+                f"CASE WHEN flag_{flag} IS NULL THEN {blank} "
+                f"ELSE CASE flag_{flag} {branches} END END"
+            )
         else:
             value = f"flag_{flag}"
         columns.append(f"{_standard(flag, value)} AS {flag}")

@@ -8,7 +8,8 @@ keeps (``docs/marts.md``, "Student flags"):
 | flag | standard values |
 |---|---|
 | ``gender`` | ``female``, ``male`` |
-| ``race_ethnicity`` | ``White``, ``Black``, ``Hispanic``, ``Asian``, ``American Indian``, ``Pacific Islander``, ``Two or more`` |
+| ``race_ethnicity`` | ``White``, ``Black``, ``Hispanic``, ``Asian``, ``American Indian``, |
+| | ``Pacific Islander``, ``Two or more`` |
 | ``economically_disadvantaged`` | true / false (free or reduced-price meals) |
 | ``english_learner`` | true / false |
 | ``disability`` | true / false (an IEP: students with disabilities) |
