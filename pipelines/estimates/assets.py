@@ -24,6 +24,10 @@ _DESCRIPTIONS = {
     "estimates_balance": "WWC baseline equivalence of partnered and comparison schools.",
     "estimates_dose_groups": "Effect by partnering-dose group (descriptive: dose not randomized).",
     "estimates_dose_response": "Dose-response curve ATT(d|d) and its slope with bands.",
+    "estimates_subgroups": "Effect by subgroup of students (prior achievement, poverty, English "
+    "learners, disability, gender, race/ethnicity, grade band) with BH q-values; small cells "
+    "suppressed.",
+    "estimates_subgroup_tests": "Per dimension: test that the effect is equal across subgroups.",
     "estimates_status": "Every estimation step: ok, warning or failed, with the reason.",
     "estimates_provenance": "Analysis file hash, input and code fingerprints, build time.",
 }

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.estimates import callaway, dose, regressions, robustness
+from pipelines.estimates import callaway, dose, regressions, robustness, subgroups
 from pipelines.estimates.covariates import GROUP, ID
 from pipelines.estimates.describe import method_text
 from pipelines.estimates.panel import SubjectPanel, subject_panels
@@ -66,9 +66,13 @@ class _Collector:
 
 
 def estimate_all(
-    school_panel: pd.DataFrame, partnering_dose: pd.DataFrame, analysis: Analysis
+    school_panel: pd.DataFrame,
+    partnering_dose: pd.DataFrame,
+    analysis: Analysis,
+    school_subgroups: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`)."""
+    """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`); the
+    subgroup tables need the ``school_subgroups`` mart."""
     collector = _Collector()
     panels = subject_panels(school_panel, analysis)
     for subject in sorted(set(analysis.subjects) - {panel.subject for panel in panels}):
@@ -79,7 +83,29 @@ def estimate_all(
         fits = _specifications(collector, panel, analysis)
         _robustness(collector, panel, analysis, fits)
         _dose(collector, panel, partnering_dose, analysis)
+        if analysis.subgroups is not None and school_subgroups is not None:
+            _subgroups(collector, panel, school_subgroups, analysis)
     return assemble(collector.parts)
+
+
+def _subgroups(
+    collector: _Collector, panel: SubjectPanel, school_subgroups: pd.DataFrame, analysis: Analysis
+) -> None:
+    name, subject = analysis.subgroups.specification, panel.subject
+
+    def skip(step: str, message: str) -> None:
+        row = {"step": step, "status": "not_estimable", "message": message, "seconds": 0.0}
+        collector.add("estimates_status", pd.DataFrame([row]), name, subject)
+
+    cells, tests = subgroups.estimate_subject(
+        panel,
+        school_subgroups,
+        analysis,
+        lambda step, work: collector.attempt(name, subject, step, work),
+        skip,
+    )
+    collector.add("estimates_subgroups", cells, name, subject)
+    collector.add("estimates_subgroup_tests", tests, name, subject)
 
 
 def _no_rows(subject: str) -> None:

@@ -81,6 +81,36 @@ class DoseSettings:
     response_draws: int
 
 
+SUBGROUP_DIMENSIONS = (
+    "prior_achievement",
+    "economically_disadvantaged",
+    "english_learner",
+    "disability",
+    "gender",
+    "race_ethnicity",
+    "grade_band",
+)
+"""The dimensions of the ``school_subgroups`` mart (docs/marts.md)."""
+
+
+@dataclass(frozen=True)
+class SubgroupSettings:
+    """Effects by subgroup: which dimensions, declared confirmatory or exploratory."""
+
+    specification: str
+    confirmatory: tuple[str, ...]
+    exploratory: tuple[str, ...]
+    min_students: int
+    min_partnered_schools: int
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        return (*self.confirmatory, *self.exploratory)
+
+    def family(self, dimension: str) -> str:
+        return "confirmatory" if dimension in self.confirmatory else "exploratory"
+
+
 @dataclass(frozen=True)
 class Analysis:
     """The whole analysis: shared settings, covariate sets, specifications, robustness, dose."""
@@ -99,6 +129,7 @@ class Analysis:
     dose: DoseSettings | None
     sha256: str
     """SHA-256 of the settings file's text: part of every estimate's provenance."""
+    subgroups: SubgroupSettings | None = None
 
     @property
     def headline_specification(self) -> Specification:
@@ -127,7 +158,7 @@ def parse_analysis(text: str) -> Analysis:
     root = _Node(document, "analysis file")
     root.allow(
         "outcome", "subjects", "alpha", "seed", "covariate_sets", "headline",
-        "specifications", "robustness", "dose",
+        "specifications", "robustness", "dose", "subgroups",
     )  # fmt: skip
     covariate_sets = {
         name: tuple(_covariate_term(node) for node in entries.items())
@@ -160,6 +191,7 @@ def parse_analysis(text: str) -> Analysis:
         ),
         dose=_dose(root.child("dose", optional=True), cs_names),
         sha256=hashlib.sha256(text.encode()).hexdigest(),
+        subgroups=_subgroups(root.child("subgroups", optional=True), cs_names),
     )
     if not analysis.subjects:
         raise ValueError("subjects: list at least one subject")
@@ -249,6 +281,33 @@ def _dose(node: _Node, cs_names: list[str]) -> DoseSettings | None:
         measure=node.text("measure"),
         groups=node.integer("groups", low=2),
         response_draws=node.integer("response_draws", low=1),
+    )
+
+
+def _subgroups(node: _Node, cs_names: list[str]) -> SubgroupSettings | None:
+    if node.empty:
+        return None
+    node.allow(
+        "specification", "confirmatory", "exploratory", "min_students", "min_partnered_schools"
+    )
+    specification = node.text("specification")
+    _require_member(f"{node.path}.specification", specification, cs_names)
+    families = {
+        key: tuple(node.child(key, optional=True).texts())
+        for key in ("confirmatory", "exploratory")
+    }
+    for key, dimensions in families.items():
+        for dimension in dimensions:
+            _require_member(f"{node.path}.{key}", dimension, SUBGROUP_DIMENSIONS)
+    both = set(families["confirmatory"]) & set(families["exploratory"])
+    if both:
+        raise ValueError(f"{node.path}: {sorted(both)} cannot be confirmatory and exploratory")
+    return SubgroupSettings(
+        specification=specification,
+        confirmatory=families["confirmatory"],
+        exploratory=families["exploratory"],
+        min_students=node.integer("min_students", low=1),
+        min_partnered_schools=node.integer("min_partnered_schools", low=2),
     )
 
 

@@ -51,6 +51,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "att_band_lower", "att_band_upper", "acrt", "acrt_se", "acrt_ci_lower",
         "acrt_ci_upper", "acrt_band_lower", "acrt_band_upper",
     ),
+    "estimates_subgroups": (
+        "specification", "subject", "dimension", "subgroup", "family", *_ESTIMATE, "p_value",
+        "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",
+    ),
+    "estimates_subgroup_tests": (
+        "specification", "subject", "dimension", "family", "test", "statistic", "df", "p_value",
+        "q_value", "n_subgroups",
+    ),
     "estimates_status": ("specification", "subject", "step", "status", "message", "seconds"),
     "estimates_provenance": (
         "analysis_sha256", "inputs_fingerprint", "code_fingerprint", "headline", "built_at",

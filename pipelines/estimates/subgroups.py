@@ -1,0 +1,324 @@
+"""For whom: the headline's Callaway–Sant'Anna estimate within each subgroup of students.
+
+For a subject, a dimension (prior-achievement tercile, economically disadvantaged, ...) and one
+of its subgroups, the outcome panel is the school x year mean z of the subgroup's students
+(``school_subgroups`` mart) with the school's covariates from the subject panel; the estimate
+is the simple aggregation of ATT(g,t) with the settings of ``subgroups.specification`` (the
+headline), schools as units (so intervals are clustered at the school).
+
+The panel must be balanced: years in which fewer than half of the subject's schools have the
+subgroup are left out (the English-learner and disability flags of the early eras come from
+later records, so their first years are thin), then schools missing the subgroup in a kept year.
+
+Each dimension also gets a Wald test that its subgroups' effects are equal, with the
+covariance of the estimates from their school-level influence functions (the subgroups share
+schools). Multiplicity: Benjamini–Hochberg q-values (statsmodels) within each family
+(confirmatory or exploratory, declared in the analysis file) and subject, separately for the
+subgroup effects and for the equality tests.
+
+Privacy: a cell resting on fewer than ``min_students`` student scores in the partnered or in the
+comparison schools is published with its estimate and counts suppressed; complementary
+suppression (``pipelines.privacy.suppression``) then hides further counts of the dimension so
+that no suppressed count can be recovered from the others and the totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from pipelines.estimates.callaway import att_gt_arguments
+from pipelines.estimates.covariates import GROUP, ID, TIME
+from pipelines.estimates.panel import SubjectPanel
+from pipelines.estimates.specification import Analysis, SubgroupSettings
+from pipelines.privacy.suppression import suppress_counts
+
+MIN_PERIOD_COVERAGE = 0.5
+"""A year enters a subgroup panel when at least this share of the subject's schools have it."""
+SUBGROUP_ORDER = {
+    "prior_achievement": ("lowest third", "middle third", "highest third"),
+    "grade_band": ("grades 3-5", "grades 6-8"),
+}
+CELL_COLUMNS = (
+    "dimension", "subgroup", "family", "att", "se", "ci_lower", "ci_upper", "p_value",
+    "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",
+)  # fmt: skip
+TEST_COLUMNS = (
+    "dimension", "family", "test", "statistic", "df", "p_value", "q_value", "n_subgroups",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SubgroupFit:
+    """One subgroup's estimate with what the equality test and suppression need."""
+
+    dimension: str
+    subgroup: str
+    att: float
+    se: float
+    ci_lower: float
+    ci_upper: float
+    n_schools: int
+    n_students: int
+    n_students_comparison: int
+    influence: pd.Series
+    """Influence function of the overall ATT by school id, scaled so Var = sum(IF^2) / n^2."""
+    n_units: int
+    note: str = ""
+
+
+def subgroup_panel(sample: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The balanced school x year panel of one subgroup (outcome and counts replaced)."""
+    frame = sample.drop(columns=["mean_z", "n_tested"]).merge(
+        rows[[ID, TIME, "mean_z", "n_tested"]], on=[ID, TIME], how="inner"
+    )
+    n_schools = sample[ID].nunique()
+    coverage = frame.groupby(TIME)[ID].nunique() / max(n_schools, 1)
+    years = coverage.index[coverage >= MIN_PERIOD_COVERAGE]
+    frame = frame[frame[TIME].isin(years)]
+    complete = frame.groupby(ID)[TIME].nunique() == len(years)
+    return frame[frame[ID].isin(complete[complete].index)].reset_index(drop=True)
+
+
+def _unit_order(frame: pd.DataFrame) -> np.ndarray:
+    """School ids in the order of the library's influence-function rows (cohort, then id)."""
+    units = frame.groupby(ID)[GROUP].first().reset_index()
+    units["order"] = units[GROUP].where(units[GROUP] > 0, np.inf)
+    return units.sort_values(["order", ID])[ID].to_numpy()
+
+
+def _counts(frame: pd.DataFrame) -> tuple[int, int]:
+    """Student scores of the subgroup in partnered schools' partnered years and in comparison
+    schools over the same years."""
+    treated = frame[GROUP] > 0
+    post_years = frame.loc[treated, GROUP].min() if treated.any() else np.inf
+    partnered = frame[treated & (frame[TIME] >= frame[GROUP])]["n_tested"].sum()
+    comparison = frame[~treated & (frame[TIME] >= post_years)]["n_tested"].sum()
+    return int(partnered), int(comparison)
+
+
+def estimate_subgroup(
+    frame: pd.DataFrame,
+    covariates: list[str],
+    dimension: str,
+    subgroup: str,
+    analysis: Analysis,
+    settings: SubgroupSettings,
+) -> SubgroupFit:
+    """Callaway–Sant'Anna on one subgroup's panel; a ``ValueError`` when not estimable."""
+    from pipelines.did import aggte, att_gt
+
+    n_partnered = frame.loc[frame[GROUP] > 0, ID].nunique()
+    if n_partnered < settings.min_partnered_schools:
+        raise ValueError(
+            f"{n_partnered} partnered schools have {dimension} = {subgroup} in every year "
+            f"(at least {settings.min_partnered_schools} needed)"
+        )
+    spec = analysis.specifications[settings.specification]
+    result = att_gt(
+        frame, "mean_z", TIME, ID, GROUP, **att_gt_arguments(spec, analysis, covariates)
+    )
+    simple = aggte(result, type="simple", random_state=analysis.seed)
+    lower, upper = simple.overall_ci
+    partnered, comparison = _counts(frame)
+    units = _unit_order(frame)
+    if len(units) != result.n_units:
+        raise ValueError(f"{result.n_units} units estimated, {len(units)} in the panel")
+    return SubgroupFit(
+        dimension=dimension,
+        subgroup=subgroup,
+        att=float(simple.overall_att),
+        se=float(simple.overall_se),
+        ci_lower=float(lower),
+        ci_upper=float(upper),
+        n_schools=int(result.n_units),
+        n_students=partnered,
+        n_students_comparison=comparison,
+        influence=pd.Series(np.asarray(simple.overall_influence, float).ravel(), index=units),
+        n_units=int(result.n_units),
+    )
+
+
+def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
+    """Wald statistic, df and p-value of 'all subgroups of the dimension have one effect'.
+
+    Cov(a, b) = sum over schools of IF_a * IF_b / (n_a n_b), the influence functions being zero
+    for schools outside a subgroup's panel (each estimate is a mean over its own schools).
+    """
+    index = sorted(set().union(*(fit.influence.index for fit in fits)))
+    scaled = np.column_stack(
+        [fit.influence.reindex(index, fill_value=0.0).to_numpy() / fit.n_units for fit in fits]
+    )
+    vcov = scaled.T @ scaled
+    theta = np.array([fit.att for fit in fits])
+    contrast = np.hstack([np.ones((len(fits) - 1, 1)), -np.eye(len(fits) - 1)])
+    difference = contrast @ theta
+    middle = contrast @ vcov @ contrast.T
+    statistic = float(difference @ np.linalg.pinv(middle) @ difference)
+    df = len(fits) - 1
+    return statistic, df, float(stats.chi2.sf(statistic, df))
+
+
+def _ordered(dimension: str, labels) -> list[str]:
+    order = SUBGROUP_ORDER.get(dimension)
+    if order:
+        return [label for label in order if label in set(labels)]
+    return sorted(labels, key=lambda label: (label not in ("yes", "female"), label))
+
+
+def estimate_subject(
+    panel: SubjectPanel,
+    school_subgroups: pd.DataFrame,
+    analysis: Analysis,
+    attempt,
+    skip,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cells and equality tests of one subject. ``attempt(step, work)`` runs one estimate and
+    records its status (see :mod:`pipelines.estimates.run`), returning None on failure;
+    ``skip(step, message)`` records a subgroup too small to estimate (``not_estimable``)."""
+    settings = analysis.subgroups
+    spec = analysis.specifications[settings.specification]
+    sample, covariates, _ = panel.sample(spec.covariates)
+    rows = school_subgroups[school_subgroups["subject"] == panel.subject]
+    cells, tests = [], []
+    for dimension in settings.dimensions:
+        mine = rows[rows["dimension"] == dimension]
+        fits = []
+        for subgroup in _ordered(dimension, mine["subgroup"].unique()):
+            frame = subgroup_panel(sample, mine[mine["subgroup"] == subgroup])
+            step = f"subgroup {dimension}={subgroup}"
+            n_partnered = frame.loc[frame[GROUP] > 0, ID].nunique()
+            if n_partnered < settings.min_partnered_schools:
+                skip(
+                    step,
+                    f"{n_partnered} partnered schools have {dimension} = {subgroup} in every "
+                    f"year of the panel (at least {settings.min_partnered_schools} needed)",
+                )
+                fit = None
+            else:
+                fit = attempt(
+                    step,
+                    lambda frame=frame, subgroup=subgroup: estimate_subgroup(
+                        frame, covariates, dimension, subgroup, analysis, settings
+                    ),
+                )
+            if fit is None:
+                partnered, comparison = _counts(frame) if not frame.empty else (0, 0)
+                cells.append(_not_estimated(dimension, subgroup, frame, partnered, comparison))
+                continue
+            fits.append(fit)
+            cells.append(_cell(fit))
+        usable = [fit for fit in fits if _large_enough(fit, settings)]
+        if len(usable) >= 2:
+            statistic, df, p_value = equality_test(usable)
+            tests.append(
+                {
+                    "dimension": dimension,
+                    "family": settings.family(dimension),
+                    "test": "Wald test that the effect is the same in every subgroup",
+                    "statistic": statistic,
+                    "df": df,
+                    "p_value": p_value,
+                    "n_subgroups": len(usable),
+                }
+            )
+    cell_frame = pd.DataFrame(cells)
+    if cell_frame.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=TEST_COLUMNS)
+    cell_frame["family"] = cell_frame["dimension"].map(settings.family)
+    cell_frame = suppress_cells(cell_frame, settings.min_students)
+    cell_frame["q_value"] = benjamini_hochberg(cell_frame)
+    test_frame = pd.DataFrame(tests, columns=[c for c in TEST_COLUMNS if c != "q_value"])
+    test_frame["q_value"] = benjamini_hochberg(test_frame)
+    return cell_frame[list(CELL_COLUMNS)], test_frame[list(TEST_COLUMNS)]
+
+
+def _large_enough(fit: SubgroupFit, settings: SubgroupSettings) -> bool:
+    return min(fit.n_students, fit.n_students_comparison) >= settings.min_students
+
+
+def _cell(fit: SubgroupFit) -> dict:
+    z = fit.att / fit.se if fit.se > 0 else np.nan
+    return {
+        "dimension": fit.dimension,
+        "subgroup": fit.subgroup,
+        "att": fit.att,
+        "se": fit.se,
+        "ci_lower": fit.ci_lower,
+        "ci_upper": fit.ci_upper,
+        "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+        "n_schools": fit.n_schools,
+        "n_students": fit.n_students,
+        "n_students_comparison": fit.n_students_comparison,
+        "suppressed": False,
+        "note": "",
+    }
+
+
+def _not_estimated(
+    dimension: str, subgroup: str, frame: pd.DataFrame, partnered: int, comparison: int
+) -> dict:
+    return {
+        "dimension": dimension,
+        "subgroup": subgroup,
+        "att": np.nan,
+        "se": np.nan,
+        "ci_lower": np.nan,
+        "ci_upper": np.nan,
+        "p_value": np.nan,
+        "n_schools": int(frame[ID].nunique()) if not frame.empty else 0,
+        "n_students": partnered,
+        "n_students_comparison": comparison,
+        "suppressed": True,
+        "note": "not estimable (estimates_status says why)",
+    }
+
+
+_ESTIMATE_COLUMNS = ("att", "se", "ci_lower", "ci_upper", "p_value")
+
+
+def suppress_cells(cells: pd.DataFrame, min_students: int) -> pd.DataFrame:
+    """Hide estimates of cells under ``min_students`` in either group, and the counts that
+    would let a reader recover a hidden count from the dimension's totals.
+
+    Per dimension, the counts form a subgroup x (partnered, comparison) table whose totals are
+    treated as published (the conservative case); ``suppress_counts`` chooses the complementary
+    cells. A cell whose count is hidden only to protect another keeps its estimate.
+    """
+    cells = cells.copy()
+    for dimension, rows in cells.groupby("dimension", sort=False):
+        table = rows.set_index("subgroup")[["n_students", "n_students_comparison"]].astype(float)
+        small = (table < min_students).any(axis=1)
+        hidden = suppress_counts(table, threshold=min_students).hidden
+        hidden_counts = hidden.loc[table.index, ["n_students", "n_students_comparison"]]
+        for subgroup in table.index:
+            at = rows.index[rows["subgroup"] == subgroup][0]
+            if small[subgroup]:
+                cells.loc[at, list(_ESTIMATE_COLUMNS)] = np.nan
+                cells.loc[at, "suppressed"] = True
+                cells.loc[at, "note"] = (
+                    cells.loc[at, "note"] or f"fewer than {min_students} students"
+                )
+            if hidden_counts.loc[subgroup].any() or small[subgroup]:
+                cells.loc[at, ["n_students", "n_students_comparison"]] = np.nan
+                if not small[subgroup] and not cells.loc[at, "note"]:
+                    cells.loc[at, "note"] = "counts hidden to protect a suppressed cell"
+        del dimension
+    return cells
+
+
+def benjamini_hochberg(frame: pd.DataFrame) -> pd.Series:
+    """q-values within each family (of the rows with a p-value); NaN elsewhere."""
+    q_values = pd.Series(np.nan, index=frame.index)
+    if frame.empty:
+        return q_values
+    for _, rows in frame.groupby("family"):
+        known = rows["p_value"].dropna()
+        if known.empty:
+            continue
+        q_values.loc[known.index] = multipletests(known.to_numpy(), method="fdr_bh")[1]
+    return q_values
