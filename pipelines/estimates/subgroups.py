@@ -202,7 +202,7 @@ def estimate_subject(
             else:
                 fit = attempt(
                     step,
-                    lambda frame=frame, subgroup=subgroup: estimate_subgroup(
+                    lambda frame=frame, dimension=dimension, subgroup=subgroup: estimate_subgroup(
                         frame, covariates, dimension, subgroup, analysis, settings
                     ),
                 )
@@ -290,7 +290,7 @@ def suppress_cells(cells: pd.DataFrame, min_students: int) -> pd.DataFrame:
     cells. A cell whose count is hidden only to protect another keeps its estimate.
     """
     cells = cells.copy()
-    for dimension, rows in cells.groupby("dimension", sort=False):
+    for _, rows in cells.groupby("dimension", sort=False):
         table = rows.set_index("subgroup")[["n_students", "n_students_comparison"]].astype(float)
         small = (table < min_students).any(axis=1)
         hidden = suppress_counts(table, threshold=min_students).hidden
@@ -307,7 +307,6 @@ def suppress_cells(cells: pd.DataFrame, min_students: int) -> pd.DataFrame:
                 cells.loc[at, ["n_students", "n_students_comparison"]] = np.nan
                 if not small[subgroup] and not cells.loc[at, "note"]:
                     cells.loc[at, "note"] = "counts hidden to protect a suppressed cell"
-        del dimension
     return cells
 
 
