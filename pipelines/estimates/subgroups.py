@@ -6,8 +6,8 @@ of its subgroups, the outcome panel is the school x year mean z of the subgroup'
 is the simple aggregation of ATT(g,t) with the settings of ``subgroups.specification`` (the
 headline), schools as units (so intervals are clustered at the school).
 
-The panel must be balanced: years in which fewer than half of the subject's schools have the
-subgroup are left out (the English-learner and disability flags of the early eras come from
+The panel must be balanced: years in which fewer than half of the schools with the subgroup
+have it are left out (the English-learner and disability flags of the early eras come from
 later records, so their first years are thin), then schools missing the subgroup in a kept year.
 
 Each dimension also gets a Wald test that its subgroups' effects are equal, with the
@@ -37,12 +37,13 @@ from pipelines.estimates.panel import SubjectPanel
 from pipelines.estimates.specification import Analysis, SubgroupSettings
 from pipelines.privacy.suppression import suppress_counts
 
-MIN_PERIOD_COVERAGE = 0.5
-"""A year enters a subgroup panel when at least this share of the subject's schools have it."""
 SUBGROUP_ORDER = {
     "prior_achievement": ("lowest third", "middle third", "highest third"),
     "grade_band": ("grades 3-5", "grades 6-8"),
 }
+MIN_PERIOD_COVERAGE = 0.5
+"""A year enters a subgroup panel when at least this share of the schools with the subgroup
+have it that year."""
 CELL_COLUMNS = (
     "dimension", "subgroup", "family", "att", "se", "ci_lower", "ci_upper", "p_value",
     "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",
@@ -76,8 +77,9 @@ def subgroup_panel(sample: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     frame = sample.drop(columns=["mean_z", "n_tested"]).merge(
         rows[[ID, TIME, "mean_z", "n_tested"]], on=[ID, TIME], how="inner"
     )
-    n_schools = sample[ID].nunique()
-    coverage = frame.groupby(TIME)[ID].nunique() / max(n_schools, 1)
+    # Coverage among the schools that have the subgroup at all (grades 6-8 are only in middle
+    # and K-8 schools).
+    coverage = frame.groupby(TIME)[ID].nunique() / max(frame[ID].nunique(), 1)
     years = coverage.index[coverage >= MIN_PERIOD_COVERAGE]
     frame = frame[frame[TIME].isin(years)]
     complete = frame.groupby(ID)[TIME].nunique() == len(years)
@@ -116,7 +118,7 @@ def estimate_subgroup(
     if n_partnered < settings.min_partnered_schools:
         raise ValueError(
             f"{n_partnered} partnered schools have {dimension} = {subgroup} in every year "
-            f"(at least {settings.min_partnered_schools} needed)"
+            f"of its panel (at least {settings.min_partnered_schools} needed)"
         )
     spec = analysis.specifications[settings.specification]
     result = att_gt(
@@ -196,7 +198,7 @@ def estimate_subject(
                 skip(
                     step,
                     f"{n_partnered} partnered schools have {dimension} = {subgroup} in every "
-                    f"year of the panel (at least {settings.min_partnered_schools} needed)",
+                    f"year of its panel (at least {settings.min_partnered_schools} needed)",
                 )
                 fit = None
             else:

@@ -27,7 +27,7 @@ MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "school_outcomes": ("student_scores",),
     "treatment": ("schools", "stg_program", "stg_activity"),
     "school_panel": ("student_scores", "schools", "treatment"),
-    "school_subgroups": ("student_scores",),
+    "school_subgroups": ("student_scores", "treatment"),
     "partnering_dose": ("stg_activity", "treatment", "schools"),
     "data_quality": ("stg_rosters", "stg_program", "stg_activity", "stg_assessments"),
 }

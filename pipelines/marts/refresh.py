@@ -35,7 +35,7 @@ MART_SOURCES: dict[str, tuple[str, ...]] = {
     "school_outcomes": ("assessments",),
     "treatment": ("rosters", "program", "activity"),
     "school_panel": SOURCES,
-    "school_subgroups": ("assessments",),
+    "school_subgroups": ("assessments", "rosters", "program", "activity"),
     "partnering_dose": ("rosters", "program", "activity"),
     "data_quality": SOURCES,
 }

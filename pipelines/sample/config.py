@@ -141,15 +141,18 @@ class FlagModel:
 class SubgroupEffects:
     """How the true effect differs by student: a multiplier on the school's effect.
 
-    A student's multiplier is ``prior[tercile] * econ[flag]``; nothing else changes it (the
+    A student's multiplier is ``prior[tercile] * econ[flag]``, divided by its mean over the
+    school's students that year (so the school's mean effect stays the program's design and the
+    subgroups share it unequally); nothing else changes it (the
     effect is the same for girls and boys, English learners and others, students with and
-    without disabilities, in all grades). The tercile is that of the student's own latest
-    score in the subject from the two previous springs (lowest, middle, highest third
-    statewide that year); students without one get 1.
+    without disabilities, in all grades). The tercile is that of the student's prior score in
+    the subject as the marts define it (``pipelines.sample.subgroups.PriorScores``: the
+    previous-year score, frozen at the program's start); students without one get 1.
     """
 
-    prior_tercile: tuple[float, float, float] = (1.6, 1.0, 0.4)
-    economically_disadvantaged: tuple[float, float] = (0.6, 1.25)
+    prior_tercile: tuple[float, float, float] = (2.4, 1.0, 0.0)
+    """(lowest, middle, highest third): nothing for the highest third."""
+    economically_disadvantaged: tuple[float, float] = (0.2, 1.5)
     """(not disadvantaged, disadvantaged)."""
 
 

@@ -220,7 +220,7 @@ def generate_sample(
     observed = np.full((state.schools.n, len(state.years)), np.nan)
     year_truths: dict[int, YearTruth] = {}
     students: Students | None = None
-    priors = PriorScores()
+    priors = PriorScores(program_start=min(cohort_sizes))
     subgroup_truth = SubgroupTruth(program)
 
     for year in (int(y) for y in state.years):

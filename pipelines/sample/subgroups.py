@@ -38,28 +38,36 @@ DIMENSIONS = (
 CARRIED_FLAGS = ("english_learner", "disability")
 """Flags some eras do not record: those years use the student's earliest recorded value."""
 PRIOR_YEARS = 2
-"""A student's prior score: the latest of the two previous springs (2021 reaches 2019)."""
+"""A student's prior score: the latest of the two springs before the reference year."""
 
 
 class PriorScores:
-    """Every student's standardized scores of the last tested springs, for prior achievement."""
+    """Students' standardized scores of recent springs, for prior achievement.
 
-    def __init__(self) -> None:
+    The prior score of spring ``t`` is the latest z of the two springs before
+    ``min(t, program_start)``: the previous-year score, frozen at the program's start so that no
+    prior score was raised by the program (as the ``school_subgroups`` mart defines it).
+    """
+
+    def __init__(self, program_start: int) -> None:
+        self._start = program_start
         self._by_year: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def record(self, year: int, sid: np.ndarray, z: np.ndarray) -> None:
         order = np.argsort(sid)
         self._by_year[year] = (sid[order], z[order])
-        for old in [y for y in self._by_year if y < year - PRIOR_YEARS]:
+        frozen = range(self._start - PRIOR_YEARS, self._start)
+        for old in [y for y in self._by_year if y < year - PRIOR_YEARS and y not in frozen]:
             del self._by_year[old]
 
     def prior(self, year: int, sid: np.ndarray) -> np.ndarray:
-        """(student, subject) z of the latest of the previous two springs; NaN without one."""
+        """(student, subject) prior z (see the class); NaN without one."""
         result = np.full((len(sid), len(SUBJECTS)), np.nan)
+        reference = min(year, self._start)
         for back in range(PRIOR_YEARS, 0, -1):  # the later year overwrites the earlier
-            if year - back not in self._by_year:
+            if reference - back not in self._by_year:
                 continue
-            known, z = self._by_year[year - back]
+            known, z = self._by_year[reference - back]
             at = np.clip(np.searchsorted(known, sid), 0, max(len(known) - 1, 0))
             found = (known[at] == sid) if len(known) else np.zeros(len(sid), bool)
             values = np.where(found[:, None], z[at], np.nan)
@@ -89,10 +97,23 @@ def tercile_index(prior: np.ndarray, population: np.ndarray | None = None) -> np
 def effect_multipliers(
     students: Students, terciles: np.ndarray, model: SubgroupEffects
 ) -> np.ndarray:
-    """(student, subject) multiplier of the school's true effect."""
+    """(student, subject) multiplier of the school's true effect.
+
+    Normalized within each school and year (mean 1 over its students), so the school's mean
+    effect is the program's design: the subgroups share it out unequally.
+    """
     prior = np.where(terciles >= 0, np.array(model.prior_tercile)[np.maximum(terciles, 0)], 1.0)
     econ = np.array(model.economically_disadvantaged)[students.econ.astype(int)]
-    return prior * econ[:, None]
+    raw = prior * econ[:, None]
+    n_schools = int(students.school.max()) + 1 if len(students) else 0
+    counts = np.bincount(students.school, minlength=n_schools)
+    normalized = np.empty_like(raw)
+    for j in range(raw.shape[1]):
+        sums = np.bincount(students.school, weights=raw[:, j], minlength=n_schools)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(sums > 0, sums / np.maximum(counts, 1), 1.0)
+        normalized[:, j] = raw[:, j] / mean[students.school]
+    return normalized
 
 
 @dataclass

@@ -258,8 +258,10 @@ def build_truth(
             "students of the subgroup that year; then the mean over (g, t) cells, cohort g "
             "weighted by its number of schools with the subgroup. Subgroups as the marts define "
             "them: prior_achievement is the tercile (statewide, subject x year, among tested "
-            "students with one) of the student's latest z in the subject from the two previous "
-            "springs; english_learner and disability use the student's earliest recorded flag "
+            "students with one) of the student's latest z in the subject from the two springs "
+            "before the year, frozen at the program's start (from the first cohort's year on: "
+            "the two springs before it); english_learner and disability use the student's "
+            "earliest recorded flag "
             "in years whose export does not carry it. n_students: distinct students counted."
         ),
         "att_by_subgroup": att_by_subgroup,

@@ -5,10 +5,7 @@
 -- rows); the table is not sorted, for the same reason.
 -- Student flags come from the student's record in the export (standard coding: docs/marts.md,
 -- "Student flags"). English learner and disability status are not in every era's export: a
--- year without them takes the student's earliest recorded value. prior_z is the student's z in
--- the same subject from the latest of the two previous springs; prior_tercile places it among
--- that year's tested students with one (statewide, per subject; a cut point goes to the lower
--- third).
+-- year without them takes the student's earliest recorded value.
 CREATE SCHEMA IF NOT EXISTS marts;
 
 CREATE OR REPLACE TABLE marts.student_scores AS
@@ -70,33 +67,5 @@ scored AS (
     FROM stg_assessments AS s
     JOIN cells AS c USING (test, subject, grade, school_year)
     LEFT JOIN records AS r USING (path, line)
-),
-with_prior AS (
-    SELECT
-        *,
-        CASE
-            WHEN lag(school_year) OVER previous >= school_year - 2 THEN lag(z) OVER previous
-        END AS prior_z
-    FROM scored
-    WINDOW previous AS (PARTITION BY student_key, subject ORDER BY school_year)
-),
-cuts AS (
-    SELECT
-        subject,
-        school_year,
-        quantile_cont(prior_z, 1 / 3) AS low_cut,
-        quantile_cont(prior_z, 2 / 3) AS high_cut
-    FROM with_prior
-    WHERE prior_z IS NOT NULL
-    GROUP BY ALL
 )
-SELECT
-    p.*,
-    CASE
-        WHEN p.prior_z IS NULL THEN NULL
-        WHEN p.prior_z <= k.low_cut THEN 'lowest third'
-        WHEN p.prior_z <= k.high_cut THEN 'middle third'
-        ELSE 'highest third'
-    END AS prior_tercile
-FROM with_prior AS p
-LEFT JOIN cuts AS k USING (subject, school_year);
+SELECT * FROM scored;

@@ -1,0 +1,122 @@
+"""The demo state through the whole pipeline: subgroup effects against the generator's truth.
+
+The truth file's ``att_by_subgroup`` holds, for every subject × dimension × subgroup, the pooled
+post-period ATT the pipeline estimates (its estimand is described beside it). The generator
+makes the effect larger for students in the lowest prior-achievement third and for
+economically disadvantaged students, and the same for everyone else: the confirmatory
+equality tests must find the first two differences.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from pipelines.estimates.covariates import ID
+from pipelines.estimates.panel import subject_panels
+from pipelines.estimates.specification import load_analysis
+from pipelines.estimates.subgroups import _counts, subgroup_panel
+from tests.test_report_pipeline import shared_run
+from tests.test_subgroups import COUNTS, recoverable_counts
+
+pytestmark = pytest.mark.slow  # one demo pipeline run, shared with the other demo tests
+KEYS = ["subject", "dimension", "subgroup"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory):
+    run = shared_run(tmp_path_factory, "demo", 2012)
+    assert run.result.success
+    estimates = run.data / "estimates"
+    cells = pd.read_parquet(estimates / "estimates_subgroups.parquet")
+    tests = pd.read_parquet(estimates / "estimates_subgroup_tests.parquet")
+    truth = pd.DataFrame(json.loads(run.truth.read_text())["att_by_subgroup"])
+    marts = (run.data / "marts").resolve()
+    return run, cells, tests, truth, marts
+
+
+def test_the_truth_is_inside_the_interval_of_most_published_cells(demo) -> None:
+    _, cells, _, truth, _ = demo
+    shown = cells[~cells["suppressed"]].merge(truth, on=KEYS, how="left", validate="1:1")
+    assert shown["true_att"].notna().all()  # every published label has its truth
+    inside = (shown["ci_lower"] <= shown["true_att"]) & (shown["true_att"] <= shown["ci_upper"])
+    for row in shown.itertuples():
+        print(
+            f"{row.subject:8} {row.dimension:27} {row.subgroup:16} {row.att:7.3f} "
+            f"[{row.ci_lower:6.3f}, {row.ci_upper:6.3f}] truth {row.true_att:6.3f} "
+            f"q {row.q_value:.3f}"
+        )
+    print(f"truth inside the 95% interval: {inside.sum()} of {len(shown)} published cells")
+    assert len(shown) >= 30
+    assert inside.mean() >= 0.85
+
+
+def test_the_confirmatory_differences_put_in_are_detected(demo) -> None:
+    _, _, tests, truth, _ = demo
+    print(tests.to_string())
+    confirmatory = tests[
+        (tests["family"] == "confirmatory") & tests["subject"].isin(["ela", "math"])
+    ]
+    assert set(confirmatory["dimension"]) == {"prior_achievement", "economically_disadvantaged"}
+    assert (confirmatory["q_value"] < 0.05).all()
+    # Gender has no difference in the generator: the exploratory test does not claim one.
+    gender = tests[tests["dimension"] == "gender"]
+    assert (gender["q_value"] > 0.05).all()
+    assert truth["subgroup"].nunique() > 10
+
+
+def _true_counts(marts, cells: pd.DataFrame) -> pd.DataFrame:
+    """Every cell's student counts recomputed from the published marts as the pipeline does."""
+    analysis = load_analysis()
+    spec = analysis.specifications[analysis.subgroups.specification]
+    school_subgroups = pd.read_parquet(marts / "school_subgroups.parquet")
+    panels = {
+        p.subject: p
+        for p in subject_panels(pd.read_parquet(marts / "school_panel.parquet"), analysis)
+    }
+    rows = []
+    for cell in cells.itertuples():
+        sample, _, _ = panels[cell.subject].sample(spec.covariates)
+        mine = school_subgroups[
+            (school_subgroups["subject"] == cell.subject)
+            & (school_subgroups["dimension"] == cell.dimension)
+            & (school_subgroups["subgroup"] == cell.subgroup)
+        ]
+        frame = subgroup_panel(sample, mine)
+        partnered, comparison = _counts(frame) if frame[ID].nunique() else (0, 0)
+        rows.append((cell.subject, cell.dimension, cell.subgroup, partnered, comparison))
+    return pd.DataFrame(rows, columns=[*KEYS, *COUNTS])
+
+
+def test_no_published_cell_rests_on_fewer_than_10_students_and_none_can_be_recovered(
+    demo,
+) -> None:
+    _, cells, _, _, marts = demo
+    true_counts = _true_counts(marts, cells)
+    merged = cells.merge(true_counts, on=KEYS, suffixes=("", "_true"), validate="1:1")
+    small = (merged[[f"{c}_true" for c in COUNTS]] < 10).any(axis=1)
+    assert small.any()  # the demo state has small cells (rare races, few English learners)
+    # Every cell under 10 students has no estimate and no counts; every estimate shown rests
+    # on at least 10 students in each group.
+    assert merged.loc[small, "suppressed"].all()
+    assert (
+        merged.loc[small, ["att", "se", "ci_lower", "ci_upper", "p_value", *COUNTS]]
+        .isna()
+        .all()
+        .all()
+    )
+    assert (~small[~merged["suppressed"]]).all()
+    # Published counts are the true ones; hidden counts cannot be solved from what is shown
+    # plus every total.
+    shown = merged["n_students"].notna()
+    assert (merged.loc[shown, "n_students"] == merged.loc[shown, "n_students_true"]).all()
+    for (subject, dimension), rows in merged.groupby(["subject", "dimension"]):
+        truth = rows[[f"{c}_true" for c in COUNTS]].set_axis(COUNTS, axis=1)
+        assert (
+            recoverable_counts(rows.reset_index(drop=True), truth.reset_index(drop=True)) == []
+        ), (
+            subject,
+            dimension,
+        )
