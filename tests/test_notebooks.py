@@ -23,11 +23,12 @@ NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
 pytestmark = pytest.mark.slow  # the shared small run, then a kernel per notebook (~4 s each)
 
 
-def test_the_three_notebooks_are_there() -> None:
+def test_the_notebooks_are_there() -> None:
     assert [path.name for path in NOTEBOOKS] == [
         "01_explore_marts.ipynb",
         "02_event_study_specification.ipynb",
         "03_dose_response.ipynb",
+        "04_subgroup_rerun.ipynb",
     ]
 
 
