@@ -55,7 +55,9 @@ def read_sql(package: str, name: str, folder: str = "sql") -> str:
 
     Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
     """
-    return resources.files(package).joinpath(folder, name).read_text(encoding="utf-8")
+    # One name per joinpath: a package without __init__.py (pipelines.marts) is a namespace
+    # package, whose MultiplexedPath.joinpath takes a single name on Python 3.11.
+    return resources.files(package).joinpath(folder).joinpath(name).read_text(encoding="utf-8")
 
 
 def run_script(
