@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pipelines.report.render.glance import headline_sentence
 from scipy.stats import norm
 
 from pipelines.report.render import ReportInputs, RobustnessInputs, build_report
 from pipelines.report.render.aggregate import trends_from_panel
 from pipelines.report.render.example import example_inputs
 from pipelines.report.render.figures import figure_block
-from pipelines.report.render.glance import headline_sentence
 
 SECTION_ORDER = [
     "at-a-glance",

@@ -18,7 +18,7 @@ from pipelines.settings import Settings
 
 REPORT_NAME = "impact_report.html"
 VERSION_FILE = ".impact_report.version"
-REPORT_MARTS = ("school_panel", "treatment", "partnering_dose", "data_quality")
+REPORT_MARTS = ("school_panel", "treatment", "partnering_dose", "data_quality", "schools")
 CODE_PACKAGES = ("pipelines.report", "pipelines.report.render", "pipelines.privacy")
 
 
@@ -44,6 +44,7 @@ def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources,
         estimates=read_estimates(settings.estimates_dir, TABLES),
         headline=analysis.headline,
         outcome=analysis.outcome,
+        control_group=analysis.headline_specification.control_group,
     )
     return sources, tests_by_year(outcomes)
 
@@ -53,7 +54,11 @@ def report_version(sources: ReportSources, tests: pd.DataFrame, synthetic: bool)
     from pipelines.ingest.versions import code_fingerprint
 
     provenance = sources.estimates["estimates_provenance"]
-    keys = {"treatment": ["school_id"], "data_quality": ["path", "outcome", "reason"]}
+    keys = {
+        "treatment": ["school_id"],
+        "data_quality": ["path", "outcome", "reason"],
+        "schools": ["school_id", "school_year"],
+    }
     return combine(
         *provenance[["analysis_sha256", "inputs_fingerprint", "code_fingerprint"]]
         .astype(str)
