@@ -99,7 +99,15 @@ def _highlights(name: str, tables: dict, headline: str) -> dict:
         status = tables[name]
         failed = status[status["status"] == "failed"]
         subjects = failed.groupby(["specification", "step"], sort=True)["subject"]
+        # Expected refusals (no overlap, too few units) are their own status, not failures.
+        refused = status[status["status"] == "not_estimable"]
+        refused_subjects = refused.groupby(["specification", "step"], sort=True)["subject"]
         return {
+            "not_estimable_steps": len(refused),
+            "not_estimable_in": "; ".join(
+                f"{specification} {step} ({', '.join(sorted(names))})"
+                for (specification, step), names in refused_subjects
+            ),
             "failed_steps": len(failed),
             # Which steps, so a nightly summary tells a known refusal from a new failure.
             "failed_in": "; ".join(

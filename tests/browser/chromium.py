@@ -126,6 +126,7 @@ class PrintedReport:
     ]  # decompressed content-stream bytes per page: a near-empty page is small
     first_page_text: str  # the text of the printed page 1 (as laid out by print media)
     phone_first_screen: str  # visible text within the first 390 x 844 screen
+    first_part_height: float  # CSS px from the top to the findings' forced page break, printed
 
 
 _FIRST_SCREEN_TEXT_JS = """
@@ -168,6 +169,7 @@ _FIRST_PAGE_TEXT_JS = """
 _PRINT_LAYOUT_JS = "() => window.partnerImpactPrintLayout().then(() => true)"
 LETTER_WIDTH_PX = 816  # 8.5 in at 96 px per inch
 LETTER_HEIGHT_PX = 1056
+PRINTABLE_HEIGHT_PX = LETTER_HEIGHT_PX - 2 * 1.4 / 2.54 * 96  # the report's @page margins
 
 
 def print_report(
@@ -202,7 +204,7 @@ def print_report(
             page.emulate_media(media="print")
             page.evaluate(_PRINT_LAYOUT_JS)
             page.wait_for_timeout(500)
-            first_page_text, _ = page.evaluate(_FIRST_PAGE_TEXT_JS)
+            first_page_text, first_part_height = page.evaluate(_FIRST_PAGE_TEXT_JS)
             if shots:
                 page.screenshot(
                     path=str(shots / "print_page1.png"),
@@ -218,7 +220,9 @@ def print_report(
         finally:
             context.close()
     sizes = pdf_page_content_sizes(pdf_path.read_bytes())
-    return PrintedReport(pdf_path, len(sizes), sizes, first_page_text, phone_text)
+    return PrintedReport(
+        pdf_path, len(sizes), sizes, first_page_text, phone_text, first_part_height
+    )
 
 
 def pdf_page_content_sizes(pdf: bytes) -> list[int]:

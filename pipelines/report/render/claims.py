@@ -506,7 +506,9 @@ def randomization_sentence(row) -> str:
     """Randomization inference for one subject (``estimates_randomization`` row)."""
     n = int(row.n_permutations)
     floor = getattr(row, "p_value_floor", None)
-    floor = float(floor) if floor is not None and not pd.isna(floor) else None
+    # Without the published floor: the permutation p-value is (1 + #{|T*| >= |T|}) / (1 + n)
+    # (pipelines.did.randomization), so its smallest value is 1 / (1 + n).
+    floor = float(floor) if floor is not None and not pd.isna(floor) else 1.0 / (n + 1)
     p_text = p_value_text(float(row.p_value), floor)
     at_floor = (
         floor is not None and p_text.startswith("p <") and float(row.p_value) <= floor * 1.000001
