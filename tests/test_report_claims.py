@@ -32,9 +32,15 @@ def test_bottom_line_names_each_subject_by_what_its_interval_says() -> None:
         }
     )
     assert claims.bottom_line(overall) == (
-        "ELA and Math rose about 3 to 4 percentile points; for science we cannot tell."
+        "ELA and math rose about 3 to 4 percentile points; for science we cannot tell."
     )
-    assert claims.bottom_line(overall.iloc[[2]]) == "For Science we cannot tell."
+    assert claims.bottom_line(overall.iloc[[2]]) == "For science we cannot tell."
+    fell = overall.assign(
+        att=-overall["att"], ci_lower=-overall["ci_upper"], ci_upper=-overall["ci_lower"]
+    )
+    assert claims.bottom_line(fell) == (
+        "ELA and math fell about 3 to 4 percentile points; for science we cannot tell."
+    )
 
 
 def test_honest_did_reads_the_published_breakdown_not_the_grid() -> None:

@@ -84,8 +84,14 @@ def _range_words(values: list[float]) -> str:
     return f"about {rounded[0]} to {rounded[-1]} percentile points"
 
 
+def subject_word(subject: str) -> str:
+    """A subject inside a sentence: ``ELA`` stays, ``Math`` reads ``math``."""
+    label = subject_label(subject)
+    return label if label.isupper() else label.lower()
+
+
 def _names(subjects: Iterable[str]) -> str:
-    labels = [subject_label(s) for s in subjects]
+    labels = [subject_word(s) for s in subjects]
     return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
@@ -108,7 +114,7 @@ def bottom_line(overall: pd.DataFrame) -> str:
             )
     if groups["cannot tell"]:
         names = _names(r.subject for r in groups["cannot tell"])
-        parts.append(f"for {names.lower() if parts else names} we cannot tell")
+        parts.append(f"for {names} we cannot tell")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
