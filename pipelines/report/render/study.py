@@ -20,7 +20,6 @@ def render(inputs: ReportInputs) -> Section:
         f"{n} starting in {school_year(int(cohort))}" for cohort, n in cohorts.items()
     )
     n_treated = int(inputs.overall["n_treated_schools"].max())
-    n_comparison = int(inputs.overall["n_comparison_schools"].max())
     parts = [
         f"<p>{int(cohorts.sum())} schools were partnered, in {len(cohorts)} cohorts: {starts}. "
         "Each has an instructional partner: a teacher leader who works with teachers as a peer "
@@ -28,7 +27,6 @@ def render(inputs: ReportInputs) -> Section:
         f"professional learning communities). Partners logged "
         f"{fmt_count(float(program.activity_mix['minutes'].sum()))} minutes of partnering "
         "(details in the appendix).</p>",
-        f"<p>{html_text(claims.design_sentence(study.control_group, n_treated, n_comparison))}</p>",
     ]
     parts.append("<h3>What the estimate measures</h3>")
     estimand = claims.estimand_sentence(
