@@ -55,8 +55,7 @@ def read_sql(package: str, name: str, folder: str = "sql") -> str:
 
     Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
     """
-    # One name per joinpath: a package without __init__.py (pipelines.marts) is a namespace
-    # package, whose MultiplexedPath.joinpath takes a single name on Python 3.11.
+    # One name per joinpath: a namespace package's MultiplexedPath takes only one.
     return resources.files(package).joinpath(folder).joinpath(name).read_text(encoding="utf-8")
 
 
