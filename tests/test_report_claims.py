@@ -238,3 +238,144 @@ def test_the_sentences_the_issue_found_wrong_follow_the_tables(demo_run) -> None
     if control == "nevertreated":
         assert "not (or not yet)" not in text
     assert re.search(r"\d+ high schools", text), "the excluded high schools are counted"
+
+
+def test_the_report_says_what_the_contract_tables_hold(tmp_path) -> None:
+    """Estimand, exit-aware estimates, overlap, refusals and MDE reach the page when published."""
+    import dataclasses
+
+    from pipelines.report.render import StudyInputs, build_report
+    from pipelines.report.render.example import example_inputs
+
+    inputs = example_inputs(n_schools=120, seed=3)
+    subject = inputs.subjects[0]
+    exits = pd.DataFrame(
+        {
+            "subject": subject,
+            "analysis": "years_partnered",
+            "key": [1, 2],
+            "att": [0.03, 0.07],
+            "se": 0.02,
+            "ci_lower": [-0.01, 0.03],
+            "ci_upper": [0.07, 0.11],
+            "n_schools": [33, 30],
+        }
+    )
+    overlap = pd.DataFrame(
+        {
+            "specification": "cs_doubly_robust_common_support",
+            "subject": subject,
+            "cohort": [2012, 2013],
+            "n_treated": [13, 20],
+            "n_outside_support": [2, 0],
+            "n_comparison": [87, 87],
+            "rule": "fitted propensity >= 0.999",
+        }
+    )
+    mde = pd.DataFrame(
+        {
+            "subject": inputs.subjects,
+            "mde_sd": [0.081, 0.09],
+            "mde_percentile_points": [3.23, 3.59],
+            "alpha": 0.05,
+            "power": 0.8,
+        }
+    )
+    status = pd.DataFrame(
+        {
+            "specification": ["cs_doubly_robust"],
+            "subject": [subject],
+            "step": ["estimate"],
+            "status": ["not_estimable"],
+            "message": ["cohort 2012: 2 of 13 partnered schools have no comparable school"],
+        }
+    )
+    support = pd.DataFrame(
+        {
+            "subject": [subject],
+            "att": [0.04],
+            "se": [0.02],
+            "ci_lower": [0.0],
+            "ci_upper": [0.08],
+            "n_schools_dropped": [2],
+        }
+    )
+    study = StudyInputs(
+        control_group="nevertreated",
+        estimands=("intent_to_treat",),
+        n_partnered=33,
+        n_left=8,
+        exit=exits,
+        overlap=overlap,
+        mde=mde,
+        status=status,
+        common_support=support,
+        published_tables=("estimates_aggregate", "estimates_subgroups"),
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    text = page_text(html.read_text(encoding="utf-8"))
+    headline = float(inputs.overall.set_index("subject").loc[subject, "att"])
+    for sentence in (
+        claims.estimand_sentence(["intent_to_treat"], 33, 8),
+        claims.exit_sentence(exits, subject),
+        claims.overlap_sentence(overlap, subject),
+        claims.common_support_sentence(support, subject, headline),
+        *claims.refusals(status),
+        claims.mde_sentence(mde, subject),
+        claims.mde_range(mde),
+    ):
+        assert sentence in text
+    assert "not yet estimated" not in text  # a subgroup table is published
+    absent = build_report(inputs, tmp_path / "absent.html")
+    absent_text = page_text(absent.read_text(encoding="utf-8"))
+    assert "intent-to-treat" not in absent_text
+    assert "The minimum detectable effect is not available in this run." in absent_text
+    assert "Effects by years actually partnered are not available in this run." in absent_text
+
+
+def test_wwc_lines_and_essa_tier_follow_the_tables() -> None:
+    from pipelines.report.render import standards
+
+    overall = pd.DataFrame(
+        {
+            "subject": ["ela", "math"],
+            "att": [0.08, 0.02],
+            "ci_lower": [0.03, -0.03],
+            "ci_upper": [0.14, 0.07],
+            "method": "school-clustered multiplier bootstrap",
+            "n_treated_schools": 33,
+            "n_comparison_schools": 200,
+        }
+    )
+    balance = pd.DataFrame(
+        {
+            "subject": ["ela", "math"],
+            "variable": "mean_z",
+            "hedges_g": [-0.71, 0.03],
+            "n_treated": 33,
+            "n_comparison": 200,
+        }
+    )
+    lines = standards.baseline_checks(balance, "mean_z", overall)
+    assert [line.verdict for line in lines] == ["not met", "met"]
+    assert "analytic sample (33 partnered, 200 comparison schools)" in lines[0].reason
+    other_sample = standards.baseline_checks(balance.assign(n_comparison=150), "mean_z", overall)
+    assert {line.verdict for line in other_sample} == {"not assessable"}
+    assert standards.baseline_checks(None, "mean_z", overall)[0].verdict == "not assessable"
+    cohorts = pd.DataFrame({"cohort": [2012, 2013], "n_schools": [13, 1], "n_systems": [8, 1]})
+    confound = standards.confounding_check(cohorts)
+    assert confound.verdict == "not met" and "cohort 2012-13 is a single school" in confound.reason
+    one_system = cohorts.assign(n_schools=[13, 20], n_systems=[1, 14])
+    assert "every school of cohort 2011-12 is in one system" in (
+        standards.confounding_check(one_system).reason
+    )
+    assert standards.clustering_check(overall).verdict == "met"
+    sample = standards.sample_check(6881, 22)
+    tier, why = standards.essa_tier([*lines, confound, sample], overall)
+    assert tier.startswith("Tier 3") and "Baseline equivalence, ELA" in why
+    tier, _ = standards.essa_tier([lines[1], sample], overall)
+    assert tier.startswith("Tier 2")
+    tier, _ = standards.essa_tier([lines[1], standards.sample_check(200, 1)], overall)
+    assert tier.startswith("Tier 3")
+    tier, _ = standards.essa_tier([lines[1], sample], overall.assign(ci_lower=-0.01))
+    assert tier.startswith("Tier 4")

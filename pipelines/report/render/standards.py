@@ -160,8 +160,34 @@ def wwc_checks(inputs: ReportInputs) -> list[Check]:
     ]
 
 
+def _sample(inputs: ReportInputs) -> Check:
+    schools = inputs.program.schools
+    n_students = int(schools["n_students"].sum()) if not schools.empty else None
+    # Systems over all cohorts: the partnered schools' systems, counted once.
+    n_systems = int(schools["system_name"].nunique()) if not schools.empty else None
+    return sample_check(n_students, n_systems)
+
+
+ESSA_MIN_STUDENTS = 350
+ESSA_MIN_SITES = 2
+
+
+def sample_check(n_students: int | None, n_systems: int | None) -> Check:
+    """ESSA's large, multisite sample: at least 350 students in at least 2 sites (systems)."""
+    name = "Large, multisite sample (ESSA tiers 1 and 2)"
+    if n_students is None or n_systems is None:
+        return Check(name, NOT_ASSESSABLE, "the partnered students or systems are not available")
+    reason = (
+        f"{n_students:,} students tested in the partnered schools the year before partnering, "
+        f"in {n_systems} systems"
+    )
+    if n_students >= ESSA_MIN_STUDENTS and n_systems >= ESSA_MIN_SITES:
+        return Check(name, MET, reason)
+    return Check(name, NOT_MET, reason)
+
+
 def essa_tier(checks: list[Check], overall: pd.DataFrame) -> tuple[str, str]:
-    """The ESSA tier the design supports and why."""
+    """The ESSA tier the design supports and why (``checks`` include the sample check)."""
     positive = [subject_label(r.subject) for r in overall.itertuples(index=False) if r.ci_lower > 0]
     negative = [subject_label(r.subject) for r in overall.itertuples(index=False) if r.ci_upper < 0]
     failed = [c.standard for c in checks if c.verdict == NOT_MET]
@@ -176,7 +202,7 @@ def essa_tier(checks: list[Check], overall: pd.DataFrame) -> tuple[str, str]:
         return (
             "Tier 2 (moderate evidence)",
             f"a QED that meets the checked WWC standards with a statistically significant "
-            f"positive effect in {', '.join(positive)}",
+            f"positive effect in {', '.join(positive)} and a large, multisite sample",
         )
     return (
         "Tier 3 (promising evidence)",
@@ -189,7 +215,9 @@ def essa_tier(checks: list[Check], overall: pd.DataFrame) -> tuple[str, str]:
 def render(inputs: ReportInputs) -> Section:
     checks = wwc_checks(inputs)
     rows = [[c.standard, c.verdict.capitalize(), c.reason] for c in checks]
-    tier, why = essa_tier(checks, inputs.overall)
+    sample = _sample(inputs)
+    rows.append([sample.standard, sample.verdict.capitalize(), sample.reason])
+    tier, why = essa_tier([*checks, sample], inputs.overall)
     body = (
         "<p>The study checked against the What Works Clearinghouse group-design standards "
         "(version 5.0) for quasi-experimental designs, line by line, from the published "
