@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pipelines.did.effect_size import improvement_index
 from pipelines.privacy.suppression import MIN_CELL_SIZE
+from pipelines.report.render import claims
 from pipelines.report.render.claims import pretrend_rejected
 from pipelines.report.render.figures import untested_years, years_test_changed
 from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
@@ -43,8 +44,12 @@ def render_caveats(inputs: ReportInputs) -> Section:
             f"Few schools were partnered ({n_treated}).",
             "With so few partnered schools, estimates are noisy and conventional standard "
             "errors can be too small; the report uses school-clustered bootstrap intervals and, "
-            "where available, randomization inference. Effects of 0.02 to 0.10 SD, typical of "
-            "programs at this scale, are hard to tell from zero with this many schools.",
+            "where available, randomization inference. "
+            + (
+                claims.mde_range(inputs.study.mde) or ""
+                if inputs.study.mde is not None
+                else "How small an effect this design could detect is not available in this run."
+            ),
         ),
         (
             "What the data cannot say.",
