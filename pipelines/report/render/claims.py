@@ -245,8 +245,7 @@ def schools_sentence(levels: pd.DataFrame) -> str:
         return text + "."
     return (
         f"{text}. The other {fmt_count(total - used)} have no state test scores in the "
-        f"outcome panel ({reasons}): the state tests used here are not given in those "
-        "schools' grades, so there is nothing to compare."
+        f"outcome panel ({reasons}): untested, they have no outcome to compare."
     )
 
 
