@@ -91,19 +91,32 @@ def estimate_all(
 def _subgroups(
     collector: _Collector, panel: SubjectPanel, school_subgroups: pd.DataFrame, analysis: Analysis
 ) -> None:
+    """Effects by subgroup; a subgroup the estimator refuses (too few schools, no cohort left)
+    is an expected refusal (``not_estimable``), not a failure of the run."""
     name, subject = analysis.subgroups.specification, panel.subject
 
     def skip(step: str, message: str) -> None:
         row = {"step": step, "status": "not_estimable", "message": message, "seconds": 0.0}
         collector.add("estimates_status", pd.DataFrame([row]), name, subject)
 
-    cells, tests = subgroups.estimate_subject(
-        panel,
-        school_subgroups,
-        analysis,
-        lambda step, work: collector.attempt(name, subject, step, work),
-        skip,
-    )
+    def attempt(step: str, work: Callable[[], object]):
+        refused: list[str] = []
+
+        def guarded():
+            try:
+                return work()
+            except ValueError as error:
+                refused.append(str(error))
+                return None
+
+        value = collector.attempt(name, subject, step, guarded)
+        if refused:
+            status = collector.parts["estimates_status"][-1]
+            status.loc[:, "status"] = "not_estimable"
+            status.loc[:, "message"] = refused[0][:2000]
+        return value
+
+    cells, tests = subgroups.estimate_subject(panel, school_subgroups, analysis, attempt, skip)
     collector.add("estimates_subgroups", cells, name, subject)
     collector.add("estimates_subgroup_tests", tests, name, subject)
 
