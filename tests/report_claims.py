@@ -128,4 +128,13 @@ def expected_claims(data: Path) -> dict[str, str]:
     for_whom = claims.for_whom_sentence(published)
     if for_whom:
         expected["for whom"] = for_whom
+    cells = _read(estimates, "estimates_subgroups")
+    if cells is not None and not cells.empty:
+        tests = _read(estimates, "estimates_subgroup_tests")
+        for subject in subjects:
+            for i, sentence in enumerate(claims.for_whom_takeaways(cells, tests, subject)):
+                expected[f"for whom {subject} {i}"] = sentence
+            hidden = claims.suppressed_subgroups_sentence(cells, subject)
+            if hidden:
+                expected[f"for whom {subject} not shown"] = hidden
     return expected

@@ -269,6 +269,8 @@ def _study(
             name for name, frame in sources.estimates.items() if frame is not None
         ),
         outcome=sources.outcome,
+        subgroups=_optional(estimates, "estimates_subgroups"),
+        subgroup_tests=_optional(estimates, "estimates_subgroup_tests"),
     )
 
 

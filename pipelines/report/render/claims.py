@@ -323,6 +323,95 @@ def for_whom_sentence(table_names: Iterable[str]) -> str | None:
     )
 
 
+DIMENSION_LABELS = {
+    "prior_achievement": "prior achievement",
+    "economically_disadvantaged": "economic disadvantage",
+    "english_learner": "English learner status",
+    "disability": "disability (IEP)",
+    "gender": "gender",
+    "race_ethnicity": "race and ethnicity",
+    "grade_band": "grade band",
+}
+
+
+def subgroup_label(dimension: str, subgroup: str) -> str:
+    """How one subgroup reads: ``economically disadvantaged: yes`` → plain words."""
+    plain = {
+        ("economically_disadvantaged", "yes"): "economically disadvantaged",
+        ("economically_disadvantaged", "no"): "not economically disadvantaged",
+        ("english_learner", "yes"): "English learners",
+        ("english_learner", "no"): "not English learners",
+        ("disability", "yes"): "students with disabilities",
+        ("disability", "no"): "students without disabilities",
+        ("gender", "female"): "girls",
+        ("gender", "male"): "boys",
+    }
+    if (dimension, subgroup) in plain:
+        return plain[dimension, subgroup]
+    if dimension == "prior_achievement":
+        return f"{subgroup} of prior achievement"
+    return subgroup
+
+
+def for_whom_takeaways(
+    cells: pd.DataFrame, tests: pd.DataFrame | None, subject: str, alpha: float = ALPHA
+) -> list[str]:
+    """Plain-words takeaways of one subject's subgroup results (``estimates_subgroups`` and
+    ``estimates_subgroup_tests``), respecting the declared families.
+
+    A confirmatory dimension's difference is a finding only when its equality test's
+    Benjamini-Hochberg q-value is below ``alpha``; exploratory results are never stated as
+    findings, only counted as leads.
+    """
+    mine = cells[(cells["subject"] == subject) & ~cells["suppressed"].astype(bool)]
+    sentences = []
+    name = subject_label(subject)
+    my_tests = tests[tests["subject"] == subject] if tests is not None else pd.DataFrame(columns=[])
+    for dimension in dict.fromkeys(mine.loc[mine["family"] == "confirmatory", "dimension"]):
+        rows = mine[mine["dimension"] == dimension].sort_values("att", ascending=False)
+        test = my_tests[my_tests["dimension"] == dimension] if not my_tests.empty else my_tests
+        label = DIMENSION_LABELS.get(dimension, dimension)
+        if test.empty or len(rows) < 2:
+            sentences.append(f"{name}: the effect by {label} could not be compared.")
+            continue
+        q_value = float(test.iloc[0]["q_value"])
+        high, low = rows.iloc[0], rows.iloc[-1]
+        if q_value < alpha:
+            sentences.append(
+                f"{name}: the effect differs by {label} (a pre-declared comparison; "
+                f"q = {fmt_p(q_value)}): largest for {subgroup_label(dimension, high['subgroup'])} "
+                f"({fmt_sd(high['att'])} SD), smallest for "
+                f"{subgroup_label(dimension, low['subgroup'])} ({fmt_sd(low['att'])} SD)."
+            )
+        else:
+            sentences.append(
+                f"{name}: no reliable difference by {label} (a pre-declared comparison; "
+                f"q = {fmt_p(q_value)}); the estimates range from {fmt_sd(low['att'])} to "
+                f"{fmt_sd(high['att'])} SD."
+            )
+    exploratory = my_tests[my_tests["family"] == "exploratory"] if not my_tests.empty else my_tests
+    if not exploratory.empty:
+        leads = int((exploratory["q_value"] < alpha).sum())
+        sentences.append(
+            f"{name}: {len(exploratory)} exploratory comparisons (not declared in advance); "
+            f"{leads} of them show a difference at q < {alpha:g}. These are leads for further "
+            "study, not findings."
+        )
+    return sentences
+
+
+def suppressed_subgroups_sentence(cells: pd.DataFrame, subject: str) -> str | None:
+    """Which subgroups of one subject are not shown, and why."""
+    rows = cells[(cells["subject"] == subject) & cells["suppressed"].astype(bool)]
+    if rows.empty:
+        return None
+    names = ", ".join(subgroup_label(r.dimension, r.subgroup) for r in rows.itertuples())
+    return (
+        f"{subject_label(subject)}: not shown ({len(rows)}): {names}, too few students or "
+        "partnered schools to estimate or to publish."
+    )
+
+
 # --- findings ------------------------------------------------------------------------------
 
 

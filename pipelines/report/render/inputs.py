@@ -97,6 +97,8 @@ class StudyInputs:
     - ``status``: ``estimates_status`` (every specification).
     - ``balance``: the headline's ``estimates_balance`` rows (every variable).
     - ``common_support``: ``estimates_comparison`` rows of the common-support specification.
+    - ``subgroups``, ``subgroup_tests``: ``estimates_subgroups`` and
+      ``estimates_subgroup_tests`` (effects by subgroup of students), when published.
     - ``published_tables``: the names of the estimate tables published.
     - ``outcome``: the outcome column (``mean_z``).
     """
@@ -115,6 +117,8 @@ class StudyInputs:
     common_support: pd.DataFrame | None = None
     published_tables: tuple[str, ...] = ()
     outcome: str = "mean_z"
+    subgroups: pd.DataFrame | None = None
+    subgroup_tests: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,16 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "study.status": ("specification", "subject", "step", "status", "message"),
     "study.balance": ("subject", "variable", "hedges_g"),
     "study.common_support": ("subject", *ESTIMATE_COLUMNS, "n_schools_dropped"),
+    "study.subgroups": (
+        "subject",
+        "dimension",
+        "subgroup",
+        "family",
+        *ESTIMATE_COLUMNS,
+        "q_value",
+        "suppressed",
+    ),
+    "study.subgroup_tests": ("subject", "dimension", "family", "q_value"),
     "robustness.randomization": ("subject", "p_value", "n_permutations"),
     "robustness.balance": ("subject", "g"),
     "robustness.dose_groups": (

@@ -6,8 +6,12 @@ whose table is not published is left out (or said to be unavailable), never gues
 
 from __future__ import annotations
 
+import pandas as pd
+import plotly.graph_objects as go
+
 from pipelines.report.render import claims
-from pipelines.report.render.formatting import fmt_count, html_text, school_year
+from pipelines.report.render.figures import figure_block
+from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
 
@@ -107,11 +111,71 @@ def render(inputs: ReportInputs) -> Section:
 
 
 def render_for_whom(inputs: ReportInputs) -> Section:
-    """For whom: subgroup effects, or the plain statement that they are not yet estimated."""
+    """For whom: a forest plot of the subgroup effects per subject with takeaways that respect
+    the declared families; or the plain statement that they are not yet estimated."""
     sentence = claims.for_whom_sentence(inputs.study.published_tables)
-    body = (
-        f"<p>{html_text(sentence)}</p>"
-        if sentence
-        else "<p>Subgroup estimates are published but not yet shown in this report.</p>"
+    cells = inputs.study.subgroups
+    if sentence or cells is None or cells.empty:
+        text = sentence or "Subgroup estimates are not available in this run."
+        return Section("for-whom", "For whom", f"<p>{html_text(text)}</p>", part="findings")
+    parts = [
+        "<p>The headline estimate is repeated within groups of students. Two comparisons were "
+        "declared before looking at the results (confirmatory): by prior achievement and by "
+        "economic disadvantage. The others are exploratory. With many comparisons some differ "
+        "by chance, so each family's p-values are adjusted (Benjamini-Hochberg q-values); only "
+        "a confirmatory difference with q below 0.05 is reported as a finding. Groups with "
+        "fewer than 10 students are not shown.</p>"
+    ]
+    for subject in inputs.subjects:
+        rows = cells[cells["subject"] == subject]
+        if rows.empty:
+            continue
+        takeaways = claims.for_whom_takeaways(cells, inputs.study.subgroup_tests, subject)
+        parts.append(_forest(rows, subject, " ".join(takeaways[:1])))
+        parts.append(
+            '<ul class="plain">' + "".join(f"<li>{html_text(t)}</li>" for t in takeaways) + "</ul>"
+        )
+        hidden = claims.suppressed_subgroups_sentence(cells, subject)
+        if hidden:
+            parts.append(f'<p class="note">{html_text(hidden)}</p>')
+    return Section("for-whom", "For whom", "".join(parts), part="findings")
+
+
+def _forest(rows: pd.DataFrame, subject: str, reading: str) -> str:
+    """One subject's forest plot: each shown subgroup's effect and 95% interval."""
+    shown = rows[~rows["suppressed"].astype(bool)].iloc[::-1]
+    labels = [
+        f"{claims.DIMENSION_LABELS.get(r.dimension, r.dimension)}: "
+        f"{claims.subgroup_label(r.dimension, r.subgroup)}"
+        for r in shown.itertuples()
+    ]
+    colors = ["#1d4ed8" if f == "confirmatory" else "#6b7280" for f in shown["family"]]
+    fig = go.Figure(
+        go.Scatter(
+            x=shown["att"],
+            y=labels,
+            mode="markers",
+            marker={"size": 8, "color": colors},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": shown["ci_upper"] - shown["att"],
+                "arrayminus": shown["att"] - shown["ci_lower"],
+            },
+            customdata=shown[["ci_lower", "ci_upper", "q_value", "family"]].to_numpy(),
+            hovertemplate=(
+                "%{y}: %{x:.3f} SD<br>95% CI %{customdata[0]:.3f} to %{customdata[1]:.3f}"
+                "<br>q = %{customdata[2]:.3f} (%{customdata[3]})<extra></extra>"
+            ),
+            showlegend=False,
+        )
     )
-    return Section("for-whom", "For whom", body, part="findings")
+    fig.add_vline(x=0, line={"color": "#374151", "width": 1})
+    fig.update_layout(
+        title=f"{subject_label(subject)}: effect by group of students (95% confidence intervals; "
+        "blue: confirmatory)",
+        xaxis_title="Effect on mean score (SD)",
+        yaxis_title="Group of students",
+        margin={"l": 260},
+    )
+    return figure_block(fig, f"fig-for-whom-{subject}", reading)

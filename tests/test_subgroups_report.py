@@ -1,0 +1,86 @@
+"""The report's "For whom" section: a forest plot per subject and takeaways that respect the
+declared families (no exploratory difference is stated as a finding)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+
+from pipelines.report.render import build_report, claims
+from pipelines.report.render.example import example_inputs
+from tests.report_claims import page_text
+
+
+def _cells(subject: str) -> pd.DataFrame:
+    rows = [
+        ("prior_achievement", "lowest third", "confirmatory", 0.15, False),
+        ("prior_achievement", "middle third", "confirmatory", 0.08, False),
+        ("prior_achievement", "highest third", "confirmatory", 0.0, False),
+        ("economically_disadvantaged", "yes", "confirmatory", 0.09, False),
+        ("economically_disadvantaged", "no", "confirmatory", 0.07, False),
+        ("race_ethnicity", "White", "exploratory", 0.02, False),
+        ("race_ethnicity", "Black", "exploratory", 0.20, False),
+        ("race_ethnicity", "Asian", "exploratory", np.nan, True),
+    ]
+    frame = pd.DataFrame(rows, columns=["dimension", "subgroup", "family", "att", "suppressed"])
+    return frame.assign(
+        subject=subject,
+        se=0.03,
+        ci_lower=frame["att"] - 0.06,
+        ci_upper=frame["att"] + 0.06,
+        p_value=0.01,
+        q_value=0.02,
+        n_schools=40,
+        n_students=500,
+    )
+
+
+def _tests(subject: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "subject": subject,
+            "dimension": ["prior_achievement", "economically_disadvantaged", "race_ethnicity"],
+            "family": ["confirmatory", "confirmatory", "exploratory"],
+            "statistic": [12.0, 0.3, 9.0],
+            "df": [2, 1, 1],
+            "p_value": [0.002, 0.6, 0.003],
+            "q_value": [0.004, 0.6, 0.003],
+        }
+    )
+
+
+def test_takeaways_state_confirmatory_findings_only() -> None:
+    cells, tests = _cells("ela"), _tests("ela")
+    sentences = claims.for_whom_takeaways(cells, tests, "ela")
+    assert sentences[0].startswith("ELA: the effect differs by prior achievement")
+    assert "largest for lowest third of prior achievement (0.15 SD)" in sentences[0]
+    assert sentences[1].startswith("ELA: no reliable difference by economic disadvantage")
+    # The exploratory race difference has a small q-value but is only counted as a lead.
+    assert sentences[2] == (
+        "ELA: 1 exploratory comparisons (not declared in advance); 1 of them show a difference "
+        "at q < 0.05. These are leads for further study, not findings."
+    )
+    assert not any("differs by race" in s for s in sentences)
+
+
+def test_the_section_shows_a_forest_plot_per_subject_and_the_takeaways(tmp_path) -> None:
+    inputs = example_inputs(n_schools=120, seed=3)
+    cells = pd.concat([_cells(s) for s in inputs.subjects], ignore_index=True)
+    tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    study = dataclasses.replace(
+        inputs.study,
+        published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
+        subgroups=cells,
+        subgroup_tests=tests,
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    source = html.read_text(encoding="utf-8")
+    text = page_text(source)
+    for subject in inputs.subjects:
+        assert f'id="fig-for-whom-{subject}"' in source
+        for sentence in claims.for_whom_takeaways(cells, tests, subject):
+            assert sentence in text
+        assert claims.suppressed_subgroups_sentence(cells, subject) in text
+    assert "not yet estimated" not in text
