@@ -301,7 +301,7 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert re.search(r"^ingest: files loaded 164, skipped 0, failed 0, removed 0; "
                      r"rows loaded \d+, rejected 0$", out, re.M)  # fmt: skip
     assert "  stg_assessments: files loaded 16, files skipped 0, files failed 0" in out
-    assert re.search(r"^marts: 7 tables published to .*/marts$", out, re.M)
+    assert re.search(r"^marts: 8 tables published to .*/marts$", out, re.M)
     assert re.search(r"^estimates: \d+ tables published", out, re.M)
     # The documented refusal (no overlap for doubly robust), named so a new failure stands out.
     failures = re.search(
@@ -313,10 +313,10 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert f"report: {report} (rebuilt)" in out
     steps = err.splitlines()
     # Every step, and nothing else: Dagster's own log stays in the run history.
-    assert len(steps) == 14
-    assert all(re.fullmatch(r"\[\s*\d+/14\] \w+: \w+ \d+\.\d s", line) for line in steps)
-    assert steps[0].startswith("[ 1/14] ingest: stg_rosters ")
-    assert steps[-1].startswith("[14/14] reports: impact_report ")
+    assert len(steps) == 15
+    assert all(re.fullmatch(r"\[\s*\d+/15\] \w+: \w+ \d+\.\d s", line) for line in steps)
+    assert steps[0].startswith("[ 1/15] ingest: stg_rosters ")
+    assert steps[-1].startswith("[15/15] reports: impact_report ")
 
 
 def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
@@ -327,10 +327,10 @@ def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
     home = _scenario(baseline, workspace, "terminal")
     piped = _cli(home, "run")
     assert piped.returncode == 0
-    assert "[ 1/14]" not in piped.stderr
+    assert "[ 1/15]" not in piped.stderr
     shown = run_on_terminal(_command("run"), env=_environment(home), cwd=home)
     assert shown.returncode == 0, shown.stdout
-    assert "[ 1/14] ingest: stg_rosters ..." in shown.terminal
+    assert "[ 1/15] ingest: stg_rosters ..." in shown.terminal
     assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", shown.terminal)
     assert "report: " in shown.stdout  # the summary still goes to standard output
 
@@ -399,7 +399,7 @@ def test_kill_9_during_the_publication_leaves_the_previous_marts_whole(
     assert again.stderr == ""  # not a terminal and no --progress: only the summary
     out = again.stdout
     assert "ingest: files loaded 0, skipped 164, failed 0, removed 0" in out
-    assert re.search(r"^marts: 7 tables published", out, re.M)
+    assert re.search(r"^marts: 8 tables published", out, re.M)
     assert re.search(r"^estimates: \d+ tables unchanged", out, re.M)
     assert out.splitlines()[-1].endswith("impact_report.html (unchanged)")
     assert _same_marts(_marts_content(home), baseline.marts)
