@@ -17,21 +17,35 @@ WITH program_start AS (
     SELECT coalesce(min(cohort) FILTER (WHERE cohort > 0), 9999) AS first_cohort
     FROM marts.treatment
 ),
-scores AS (
-    SELECT s.student_key, s.subject, s.school_year, s.z,
-        least(s.school_year, p.first_cohort) AS reference_year
+-- One sort by student and subject gives both priors: the latest score of the two springs
+-- before the year, and the latest of the two springs before the program's start.
+priors AS (
+    SELECT
+        s.school_id,
+        s.subject,
+        s.school_year,
+        s.z,
+        s.grade,
+        s.gender,
+        s.race_ethnicity,
+        s.economically_disadvantaged,
+        s.english_learner,
+        s.disability,
+        CASE
+            WHEN s.school_year <= p.first_cohort THEN
+                CASE WHEN lag(s.school_year) OVER previous >= s.school_year - 2
+                    THEN lag(s.z) OVER previous END
+            ELSE arg_max(s.z, s.school_year) FILTER (
+                WHERE s.school_year BETWEEN p.first_cohort - 2 AND p.first_cohort - 1
+            ) OVER whole
+        END AS prior_z
     FROM marts.student_scores AS s, program_start AS p
     WHERE s.z IS NOT NULL
-),
-prior AS (
-    SELECT s.student_key, s.subject, s.school_year, arg_max(e.z, e.school_year) AS prior_z
-    FROM scores AS s
-    JOIN scores AS e
-        ON e.student_key = s.student_key
-        AND e.subject = s.subject
-        AND e.school_year < s.reference_year
-        AND e.school_year >= s.reference_year - 2
-    GROUP BY ALL
+    WINDOW
+        -- A 64-bit hash of the pseudonym sorts much faster than the text (no collisions in
+        -- practice among a state's students).
+        previous AS (PARTITION BY hash(s.student_key), s.subject ORDER BY s.school_year),
+        whole AS (PARTITION BY hash(s.student_key), s.subject)
 ),
 cuts AS (
     SELECT
@@ -39,54 +53,100 @@ cuts AS (
         school_year,
         quantile_cont(prior_z, 1 / 3) AS low_cut,
         quantile_cont(prior_z, 2 / 3) AS high_cut
-    FROM prior
+    FROM priors
+    WHERE prior_z IS NOT NULL
     GROUP BY ALL
 ),
-terciles AS (
+labelled AS (
     SELECT
-        p.student_key,
+        p.school_id,
         p.subject,
         p.school_year,
+        p.z,
         CASE
+            WHEN p.prior_z IS NULL THEN NULL
             WHEN p.prior_z <= k.low_cut THEN 'lowest third'
             WHEN p.prior_z <= k.high_cut THEN 'middle third'
             ELSE 'highest third'
-        END AS prior_tercile
-    FROM prior AS p
-    JOIN cuts AS k USING (subject, school_year)
+        END AS prior_achievement,
+        CASE p.economically_disadvantaged WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END
+            AS economically_disadvantaged,
+        CASE p.english_learner WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS english_learner,
+        CASE p.disability WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS disability,
+        p.gender,
+        p.race_ethnicity,
+        CASE WHEN p.grade <= 5 THEN 'grades 3-5' ELSE 'grades 6-8' END AS grade_band
+    FROM priors AS p
+    LEFT JOIN cuts AS k USING (subject, school_year)
 ),
-labelled AS (
+-- Scores with the same labels in a school-year first (far fewer rows), then one pass with
+-- grouping sets rather than unpivoting every score seven times.
+cells AS (
     SELECT
         school_id,
         subject,
         school_year,
-        z,
-        t.prior_tercile AS prior_achievement,
-        CASE economically_disadvantaged WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END
-            AS economically_disadvantaged,
-        CASE english_learner WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS english_learner,
-        CASE disability WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS disability,
+        prior_achievement,
+        economically_disadvantaged,
+        english_learner,
+        disability,
         gender,
         race_ethnicity,
-        CASE WHEN grade <= 5 THEN 'grades 3-5' ELSE 'grades 6-8' END AS grade_band
-    FROM marts.student_scores
-    LEFT JOIN terciles AS t USING (student_key, subject, school_year)
-    WHERE z IS NOT NULL
+        grade_band,
+        count(*) AS n,
+        sum(z) AS z_sum
+    FROM labelled
+    GROUP BY ALL
+),
+grouped AS (
+    SELECT
+        school_id,
+        subject,
+        school_year,
+        prior_achievement,
+        economically_disadvantaged,
+        english_learner,
+        disability,
+        gender,
+        race_ethnicity,
+        grade_band,
+        GROUPING(prior_achievement, economically_disadvantaged, english_learner, disability,
+            gender, race_ethnicity, grade_band) AS unused,
+        sum(n) AS n_tested,
+        sum(z_sum) / sum(n) AS mean_z
+    FROM cells
+    GROUP BY GROUPING SETS (
+        (school_id, subject, school_year, prior_achievement),
+        (school_id, subject, school_year, economically_disadvantaged),
+        (school_id, subject, school_year, english_learner),
+        (school_id, subject, school_year, disability),
+        (school_id, subject, school_year, gender),
+        (school_id, subject, school_year, race_ethnicity),
+        (school_id, subject, school_year, grade_band)
+    )
 ),
 long AS (
-    UNPIVOT labelled
-    ON prior_achievement, economically_disadvantaged, english_learner, disability, gender,
-        race_ethnicity, grade_band
-    INTO NAME dimension VALUE subgroup
+    SELECT
+        school_id,
+        subject,
+        school_year,
+        -- GROUPING's bits, highest first: the dimension grouped on is the one bit not set.
+        CASE unused
+            WHEN 63 THEN 'prior_achievement'
+            WHEN 95 THEN 'economically_disadvantaged'
+            WHEN 111 THEN 'english_learner'
+            WHEN 119 THEN 'disability'
+            WHEN 123 THEN 'gender'
+            WHEN 125 THEN 'race_ethnicity'
+            WHEN 126 THEN 'grade_band'
+        END AS dimension,
+        coalesce(prior_achievement, economically_disadvantaged, english_learner, disability,
+            gender, race_ethnicity, grade_band) AS subgroup,
+        n_tested,
+        mean_z
+    FROM grouped
 )
-SELECT
-    school_id,
-    subject,
-    school_year,
-    dimension,
-    subgroup,
-    count(*) AS n_tested,
-    avg(z) AS mean_z
+SELECT school_id, subject, school_year, dimension, subgroup, n_tested::BIGINT AS n_tested, mean_z
 FROM long
-GROUP BY ALL
+WHERE subgroup IS NOT NULL
 ORDER BY school_id, subject, dimension, subgroup, school_year;
