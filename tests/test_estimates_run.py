@@ -102,11 +102,30 @@ def quick_analysis():
     return parse_analysis(yaml.safe_dump(document))
 
 
+def simulated_school_subgroups(panel: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """A ``school_subgroups`` mart: each school-year's students split by gender."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for subgroup, share in (("female", 0.5), ("male", 0.5)):
+        frames.append(
+            panel[["school_id", "subject", "school_year"]].assign(
+                dimension="gender",
+                subgroup=subgroup,
+                n_tested=(panel["n_tested"] * share).round().astype(int),
+                mean_z=panel["mean_z"] + rng.normal(0, 0.05, len(panel)),
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
 @pytest.fixture(scope="module")
 def estimated():
     panel = simulated_school_panel(300, {2012: 15, 2013: 20}, seed=3)
     analysis = quick_analysis()
-    return panel, analysis, estimate_all(panel, simulated_dose(panel, seed=3), analysis)
+    tables = estimate_all(
+        panel, simulated_dose(panel, seed=3), analysis, simulated_school_subgroups(panel, seed=3)
+    )
+    return panel, analysis, tables
 
 
 def test_every_table_has_its_declared_columns_and_names_its_specification(estimated) -> None:
@@ -124,8 +143,9 @@ def test_every_table_has_its_declared_columns_and_names_its_specification(estima
 def test_every_step_ran_except_the_doubly_robust_specification_without_overlap(estimated) -> None:
     _, analysis, tables = estimated
     status = tables["estimates_status"]
-    # Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response.
-    steps_per_subject = len(analysis.specifications) + 7
+    # Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response, and one
+    # step per subgroup (girls, boys).
+    steps_per_subject = len(analysis.specifications) + 7 + 2
     assert len(status) == steps_per_subject * len(SUBJECTS)
     failed = status[status["status"] == "failed"]
     assert set(failed["specification"]) <= {"cs_doubly_robust"}
