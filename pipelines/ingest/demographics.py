@@ -76,7 +76,7 @@ def flag_values_sql(layout: AssessmentLayout) -> str:
         entry = entries.get(flag)
         if isinstance(entry, FlagColumn):
             branches = " ".join(
-                f"WHEN {sql_string(raw)} THEN {sql_string(value)}" for raw, value in entry.codes
+                f"WHEN {sql_string(raw)} THEN {sql_string(value)}" for raw, value in entry.accepted
             )
             blank = "NULL" if entry.blank is None else sql_string(entry.blank)
             value = (
@@ -95,8 +95,8 @@ def flag_problems_sql(layout: AssessmentLayout) -> str:
     for entry in DEMOGRAPHICS.get(layout.name, ()):
         if not isinstance(entry, FlagColumn):
             continue
-        codes = ", ".join(sql_string(raw) for raw, _ in entry.codes)
-        detail = sql_string("expected one of " + ", ".join(raw for raw, _ in entry.codes))
+        codes = ", ".join(sql_string(raw) for raw, _ in entry.accepted)
+        detail = sql_string("expected one of " + ", ".join(raw for raw, _ in entry.accepted))
         branches.append(
             f"WHEN flag_{entry.flag} IS NOT NULL AND flag_{entry.flag} NOT IN ({codes}) THEN\n"
             f"                {{'column_name': {sql_string(entry.column)}, "

@@ -59,6 +59,14 @@ class FlagColumn:
     column: str
     codes: tuple[tuple[str, str], ...]
     blank: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Further raw codes accepted on reading (exports of the same era seen with them); the
+    generator writes ``codes`` only."""
+
+    @property
+    def accepted(self) -> tuple[tuple[str, str], ...]:
+        """Every raw code read, with its standard value."""
+        return (*self.codes, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -73,27 +81,27 @@ class RaceFlagColumns:
 
 _YES_NO = (("Y", TRUE), ("N", FALSE))
 _GENDER_LETTER = (("F", "female"), ("M", "male"))
+_RACE_LETTER = (
+    ("W", "White"),
+    ("B", "Black"),
+    ("H", "Hispanic"),
+    ("A", "Asian"),
+    ("I", "American Indian"),
+    ("P", "Pacific Islander"),
+    ("M", "Two or more"),
+)
 
 DEMOGRAPHICS: dict[str, tuple[FlagColumn | RaceFlagColumns, ...]] = {
     "armt": (
         FlagColumn("gender", "GENDER", _GENDER_LETTER),
-        FlagColumn(
-            "race_ethnicity",
-            "ETHNICITY",
-            (
-                ("W", "White"),
-                ("B", "Black"),
-                ("H", "Hispanic"),
-                ("A", "Asian"),
-                ("I", "American Indian"),
-                ("P", "Pacific Islander"),
-                ("M", "Two or more"),
-            ),
-        ),
+        FlagColumn("race_ethnicity", "ETHNICITY", _RACE_LETTER),
         FlagColumn("economically_disadvantaged", "FREE_REDUCED", _YES_NO),
     ),
+    # ARMT+ exports are also seen with the one-letter codes of the ARMT era.
     "armt_plus": (
-        FlagColumn("gender", "Gender", (("Female", "female"), ("Male", "male"))),
+        FlagColumn(
+            "gender", "Gender", (("Female", "female"), ("Male", "male")), aliases=_GENDER_LETTER
+        ),
         FlagColumn(
             "race_ethnicity",
             "Race",
@@ -109,11 +117,13 @@ DEMOGRAPHICS: dict[str, tuple[FlagColumn | RaceFlagColumns, ...]] = {
                     "Two or more",
                 )
             ),
+            aliases=_RACE_LETTER,
         ),
         FlagColumn(
             "economically_disadvantaged",
             "Meal Status",
             (("Free", TRUE), ("Reduced", TRUE), ("Paid", FALSE)),
+            aliases=(("F", TRUE), ("R", TRUE), ("P", FALSE), ("Y", TRUE), ("N", FALSE)),
         ),
     ),
     "act_aspire": (
