@@ -55,8 +55,6 @@ def read_sql(package: str, name: str, folder: str = "sql") -> str:
 
     Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
     """
-    # One segment per joinpath: a namespace package (no __init__.py, e.g. pipelines.marts) is a
-    # MultiplexedPath, whose joinpath takes a single name on Python < 3.12.
     return resources.files(package).joinpath(folder).joinpath(name).read_text(encoding="utf-8")
 
 
