@@ -71,7 +71,10 @@ def activity(*rows: str) -> str:
 
 
 def contact(log_id: str, minutes: str = "30", notes: str = "") -> str:
-    return f"{log_id},10/12/2011,IP0001,001,0010,one-on-one,modeling,reading,{minutes},1,T9000001,{notes}"
+    return (
+        f"{log_id},10/12/2011,IP0001,001,0010,one-on-one,modeling,reading,{minutes},1,"
+        f"T9000001,{notes}"
+    )
 
 
 def workbook() -> bytes:
@@ -120,8 +123,7 @@ def _ledger(data: Path) -> dict[str, tuple]:
 def _rejects(data: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as conn:
         rows = conn.execute(
-            "SELECT path, line, column_name, value, reason, detail FROM rejects "
-            "ORDER BY path, line"
+            "SELECT path, line, column_name, value, reason, detail FROM rejects ORDER BY path, line"
         ).fetchall()
     found: dict[str, list[tuple]] = {}
     for path, *rest in rows:
@@ -406,7 +408,12 @@ def test_a_quarantined_file_is_set_aside_counted_and_named_in_the_report(stops) 
     assert step.marts != stops["baseline"].marts
     path = "quarantine/assessments/armt_2011_extra.csv"
     assert step.ledger[path] == (
-        "quarantined", 0, 0, 0, "set aside by the evaluator (quarantine folder): not loaded", 3
+        "quarantined",
+        0,
+        0,
+        0,
+        "set aside by the evaluator (quarantine folder): not loaded",
+        3,
     )
     assert step.ledger["assessments/armt_2011_extra.csv"][0] == "removed"
     data_quality = pd.read_parquet(io.BytesIO(step.marts["data_quality.parquet"]))

@@ -9,6 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from pipelines.ingest.checks import ingest_checks
 from pipelines.ingest.files import SOURCES
+from pipelines.layouts import ASSESSMENT_LAYOUTS
 from pipelines.warehouse import WarehouseResource, fetch_all
 
 CODE_PACKAGES = ("pipelines.ingest", "pipelines.layouts")
@@ -46,15 +47,23 @@ def _ingest_asset(source: str) -> AssetsDefinition:
             reusable_results,
             save_version,
         )
+        from pipelines.layouts.declared import assessment_layouts, layouts_fingerprint
         from pipelines.privacy.pseudonymize import install_sql_function, load_key
         from pipelines.settings import get_settings
 
         settings = get_settings()
         key = load_key(settings)
         rules = combine(code_fingerprint(*CODE_PACKAGES), key.fingerprint())
+        layouts = ASSESSMENT_LAYOUTS
+        if source == "assessments":
+            # The agency's layout files are validated first: an error names the file and field.
+            layouts = assessment_layouts()
+            rules = combine(rules, layouts_fingerprint())
         with warehouse.get_connection() as conn:
             install_sql_function(conn, key)
-            summary = ingest_source(conn, source, settings.raw_dir, context.log.info, rules)
+            summary = ingest_source(
+                conn, source, settings.raw_dir, context.log.info, rules, layouts
+            )
             staged = fetch_all(conn, f"SELECT count(*) FROM {name}")[0][0]
             version = combine(rules, data_fingerprint(conn, sorted({source, "rosters"})))
             results = reusable_results(conn, name, version, checks)

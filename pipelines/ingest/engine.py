@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,7 +60,7 @@ from pipelines.ingest.reader import (
     read_batch,
 )
 from pipelines.ingest.recognize import Layout, RecognizedFile, recognize, sanitize_message
-from pipelines.layouts import SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
+from pipelines.layouts import ASSESSMENT_LAYOUTS, SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
@@ -235,7 +235,12 @@ def _ingest_batch(
 
 
 def ingest_source(
-    conn: duckdb.DuckDBPyConnection, source: str, raw_dir: Path, log: Log, rules_version: str
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    raw_dir: Path,
+    log: Log,
+    rules_version: str,
+    assessment_layouts: Sequence[AssessmentLayout] = ASSESSMENT_LAYOUTS,
 ) -> SourceSummary:
     """Bring the warehouse up to date with every file under ``raw_dir / source``.
 
@@ -275,7 +280,8 @@ def ingest_source(
                 summary.files.append(FileResult(relative, "skipped"))
                 continue
             try:
-                pending.append(recognize(source, prepare(facts, scratch_dir, number), relative))
+                prepared = prepare(facts, scratch_dir, number)
+                pending.append(recognize(source, prepared, relative, assessment_layouts))
             except Exception as error:  # the file fails alone, with its reason
                 failed.append(
                     FileResult(relative, "failed", error=failure_message(error), facts=facts)

@@ -216,6 +216,16 @@ def run_all(progress: bool | None = None, log_level: str = "critical") -> int:
     configure_dagster_environment()
     from dagster import DagsterInstance, colored_console_logger
 
+    from pipelines.layouts.declared import LayoutFileError, assessment_layouts
+
+    try:
+        # Validated before anything runs: a mistake in a layout file names the file and field.
+        assessment_layouts()
+    except LayoutFileError as error:
+        print(f"ERROR layouts: {error}")
+        print("The run did not start; the previous marts, estimates and report are untouched.")
+        return 1
+
     from pipelines.definitions import EVERYTHING_JOB, defs
     from pipelines.ops.progress import progress_logger
 
