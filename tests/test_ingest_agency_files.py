@@ -38,6 +38,7 @@ from pipelines.privacy.pseudonymize import load_key
 from pipelines.report.facts import set_aside_files
 from pipelines.report.render import data_sample
 from pipelines.report.render.example import example_inputs
+from pipelines.report.render.inputs import validate_inputs
 from pipelines.settings import PROJECT_ROOT, get_settings
 
 BAD_INPUTS = Path(__file__).parent / "bad_inputs" / "raw"
@@ -423,6 +424,7 @@ def test_a_quarantined_file_is_set_aside_counted_and_named_in_the_report(stops) 
     # data-and-sample section is rendered from the published fact on the example inputs.
     inputs = example_inputs(n_schools=60)
     inputs = replace(inputs, data=replace(inputs.data, set_aside=set_aside))
+    validate_inputs(inputs)  # what build_report checks first
     report = data_sample.render(inputs).body
     assert (
         "<dt>Files set aside</dt><dd>1 file(s) set aside by the evaluator and not loaded: "

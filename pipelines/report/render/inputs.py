@@ -139,6 +139,7 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "program.activity_mix": ("activity_type", "minutes"),
     "data.tests": ("test", "first_year", "last_year"),
     "data.rejects_by_reason": ("reason", "rows"),
+    "data.set_aside": ("path", "rows"),
     "robustness.bacon": ("subject", "comparison_type", "weight", "estimate"),
     "robustness.honest": ("subject", "m", "ci_lower", "ci_upper"),
     "robustness.randomization": ("subject", "p_value", "n_permutations"),
