@@ -190,6 +190,11 @@ def formats(tmp_path_factory: pytest.TempPathFactory) -> Formats:
                 contact("L0603", minutes="thirty"),
             )
         )
+        # A quote never closed in the header: Python's CSV reader gives up on it (this error used
+        # to escape and stop the whole activity folder).
+        (activity_dir / "log_2011_13_unclosed_quote.csv").write_text(
+            '"log_id,contact_date' + "x" * 200_000 + "\n"
+        )
         result = materialize(
             list(defs.assets),
             resources=dict(defs.resources),
@@ -235,6 +240,11 @@ EXPECTED_FORMATS = {
     "assessments/armt_2011_mangled.csv": ("loaded", 5, 3, 2, None),
     "activity/log_2011_11_old_mac.csv": ("loaded", 3, 2, 1, None),
     "activity/log_2011_12_note_with_blank_line.csv": ("loaded", 3, 2, 1, None),
+    "activity/log_2011_13_unclosed_quote.csv": (
+        "failed", 0, 0, 0,
+        "could not be read as CSV (field larger than field limit (#####)): check the file opens "
+        "in a text editor",
+    ),
 }  # fmt: skip
 
 
