@@ -27,12 +27,6 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest import assessments
-from pipelines.ingest.checks_sql import (
-    generic_problem_sql,
-    header_lookup,
-    table_parameters,
-    table_projections,
-)
 from pipelines.ingest.containers import prepare
 from pipelines.ingest.files import (
     QUARANTINE,
@@ -60,6 +54,12 @@ from pipelines.ingest.reader import (
     read_batch,
 )
 from pipelines.ingest.recognize import Layout, RecognizedFile, recognize, sanitize_message
+from pipelines.ingest.validation_sql import (
+    generic_problem_sql,
+    header_lookup,
+    table_parameters,
+    table_projections,
+)
 from pipelines.layouts import ASSESSMENT_LAYOUTS, SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
 from pipelines.warehouse import fetch_all, read_sql, run_script
 

@@ -93,11 +93,6 @@ def column_identifiers(names: Sequence[str]) -> list[str]:
     return identifiers
 
 
-def quote_identifier(name: str) -> str:
-    """``name`` as a DuckDB identifier, whatever characters it holds."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class LinePlaces:
     """Where a file's records sit, for those whose physical lines differ from DuckDB's count.
