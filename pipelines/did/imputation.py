@@ -5,8 +5,8 @@ Step 1 fits unit and time fixed effects (or any other fixed effects, `first_stag
 untreated observations only, Ω₀ = never-treated and not-yet-treated (t < g); step 2 imputes
 Y(0) for every treated observation and takes τ̂_it = Y_it − Ŷ_it(0); step 3 averages the τ̂_it
 by event time and overall, with equal weights (or the regression weights) over treated
-observations. Treated effects never enter step 1, so no forbidden comparison of late against early adopters
-can occur, and the estimator is efficient under homoskedastic errors (Theorem 2).
+observations. Treated effects never enter step 1, so no forbidden comparison of late against
+early adopters can occur, and the estimator is efficient under homoskedastic errors (Theorem 2).
 
 Every estimand is linear in the outcomes, τ̂_w = Σ v_it Y_it, with v_it = w_it on treated
 observations and v₀ = −Ω₀ Z₀ (Z₀'Ω₀Z₀)⁻¹ Z₁' w₁ on untreated ones (Z the step-1 design,
