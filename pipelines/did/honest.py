@@ -15,7 +15,7 @@ intervals for θ = l'τ_post that are valid for every violation the bound allows
   With R's sign restriction (``bias_direction``: the post-period bias is "positive" or
   "negative", Δ^SDPB / Δ^SDNB) or shape restriction (``monotonicity_direction``: δ is
   "increasing" or "decreasing" throughout, Δ^SDI / Δ^SDD) the intervals are R's default for
-  those sets, the conditional-FLCI hybrid (C-F, see `_honest_conditional`).
+  those sets, the conditional-FLCI hybrid (C-F, see `_honest/conditional.py`).
 
 The breakdown value is the smallest M (or M̄) at which the robust interval, as R reports it
 (the smallest and largest accepted θ of R's grid), contains zero: the effect is significant
@@ -35,7 +35,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from pipelines.did import _honest_arp, _honest_conditional, _honest_flci
+from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import conditional as _honest_conditional
+from pipelines.did._honest import flci as _honest_flci
+from pipelines.did._results.base import Result
 
 RELATIVE_MAGNITUDE = "relative_magnitude"
 SMOOTHNESS = "smoothness"
@@ -73,7 +76,7 @@ class EventStudyLike(Protocol):
 
 
 @dataclass(frozen=True)
-class HonestDiDResult:
+class HonestDiDResult(Result):
     """Robust confidence intervals for θ = l'τ_post over a grid of M, and the breakdown M."""
 
     robust: pd.DataFrame

@@ -9,7 +9,7 @@ polyhedron A δ ≤ d over (δ_pre, δ_post) with δ_0 = 0 dropped, built row fo
 
 Testing H0: l'τ = θ is the Andrews, Roth & Pakes (2023) problem E[Y(θ) − X ν] ≤ 0 with
 Y(θ) = A β̂ − d − a θ and nuisance ν (the post-period effects in a basis whose first element is
-l, R's `.construct_Gamma`). Unlike the relative-magnitude pieces (`_honest_arp`), the rows are
+l, R's `.construct_Gamma`). Unlike the relative-magnitude pieces (`arp`), the rows are
 not ± pairs with a zero right-hand side, so η = min_ν max_i (Y_i − X_i ν)/σ_i is solved as an
 LP for each θ, and its dual vertex γ gives the conditioning event: the interval [v_lo, v_up] of
 γ'Y over which γ stays optimal given the part of Y independent of γ'Y (in closed form when the
@@ -29,8 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from pipelines.did._honest_flci import FoldedQuantile, flci_problem, optimal_flci_estimator
-from pipelines.did._small_lp import solve
+from pipelines.did._honest.flci import FoldedQuantile, flci_problem, optimal_flci_estimator
+from pipelines.did._honest.small_lp import solve
 
 BIAS_DIRECTIONS = ("positive", "negative")
 MONOTONICITY_DIRECTIONS = ("increasing", "decreasing")
