@@ -286,6 +286,37 @@ def test_state_and_year_event_study_matches_did2s(df_het):
     assert np.abs(ours.coef.to_numpy() - truth.loc[0:20].to_numpy()).max() < 0.25
 
 
+def test_state_and_year_first_stage_leads_use_the_same_effects(df_het):
+    # Test 1 with a custom first stage: leads on the untreated rows with state and year
+    # effects, CRV1 by state (pyfixest's feols, fixest's conventions).
+    result = did_imputation(
+        df_het,
+        "dep_var",
+        "year",
+        "unit",
+        "g",
+        first_stage="~ 0 | state + year",
+        clustervars="state",
+        pretrends=3,
+        horizons=[0],
+    )
+    untreated = df_het[df_het["treat"] == 0].copy()
+    relative = untreated["year"] - untreated["g"].replace(0, np.inf)
+    for lead in (3, 2, 1):
+        untreated[f"lead{lead}"] = (relative == -lead).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecations inside pyfixest
+        fit = pf.feols(
+            "dep_var ~ lead3 + lead2 + lead1 | state + year",
+            data=untreated,
+            vcov={"CRV1": "state"},
+        )
+    leads = result.to_frame().iloc[:3]
+    np.testing.assert_allclose(leads["estimate"], fit.coef(), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(leads["se"], fit.se(), rtol=1e-6)
+    assert result.pretrend_test.df2 == 39  # 40 state clusters
+
+
 def test_first_stage_default_is_unit_and_time_effects(mpdta, basic):
     explicit = did_imputation(
         mpdta, "lemp", "year", "countyreal", "g", pretrends=3, first_stage="~ 0 | countyreal + year"
