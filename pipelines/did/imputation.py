@@ -31,6 +31,7 @@ and are tested jointly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -57,6 +58,7 @@ from pipelines.did._results.event_study import (
 )
 
 OVERALL_TERM = "ATT"
+_COLUMN = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")  # a plain column name, as in xformla
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,7 @@ def _first_stage(
         raise ValueError(
             f"first_stage must be None, a formula or a list of columns, got {type(first_stage)!r}"
         )
-    invalid = [name for name in names if not isinstance(name, str) or not name.isidentifier()]
+    invalid = [name for name in names if not isinstance(name, str) or not _COLUMN.match(name)]
     if not names or invalid:
         raise ValueError(
             "first_stage needs one or more fixed-effect column names (interactions: make the "
