@@ -233,6 +233,8 @@ for name in opened:
         continue  # the report, and the temporary file renamed into place
     elif path.suffix in {".py", ".pyc", ".so"} or path in import_path:
         continue  # code being imported (and the import system probing its search path)
+    elif any(part.endswith((".egg-info", ".dist-info")) for part in path.parts):
+        continue  # installed packages' metadata (importlib.metadata looking up entry points)
     elif path.is_relative_to(package) or not any(path.is_relative_to(lib) for lib in libraries):
         other.add(str(path))  # the libraries' own files aside, wherever the package is installed
 print(json.dumps({"templates": sorted(templates_read), "other": sorted(other)}))
