@@ -594,3 +594,23 @@ def test_published_tables_show_no_count_under_ten_students(baseline: Baseline) -
     internal = {key: value for key, value in smallest.items() if key not in public}
     assert confidentiality["school_outcomes"] == confidentiality["school_panel"] == "internal"
     assert internal[("school_outcomes", "n_tested")] < MIN_CELL_SIZE
+
+
+def test_summary_shows_not_estimable_steps_apart_from_failures() -> None:
+    from pipelines.ops.run import _estimates_line
+
+    status = {
+        "rebuilt": True,
+        "failed_steps": 0,
+        "not_estimable_steps": 3,
+        "not_estimable_in": "cs_doubly_robust estimate (ela, math, science)",
+    }
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "failed" not in line
+    assert line.endswith(
+        "3 step(s) not estimable (expected refusals, not failures): cs_doubly_robust estimate "
+        "(ela, math, science)"
+    )
+    status.update(failed_steps=1, failed_in="twfe estimate (ela)")
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "1 estimation step(s) failed: twfe estimate (ela)" in line
