@@ -36,7 +36,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "original_ci_upper", "breakdown_m", "parameter",
     ),
     "estimates_randomization": (
-        "specification", "subject", "att", "p_value", "n_permutations", "n_strata", "null_sd",
+        "specification", "subject", "att", "statistic", "p_value", "p_value_floor",
+        "n_permutations", "n_strata", "null_sd",
     ),
     "estimates_balance": (
         "specification", "subject", "variable", "mean_treated", "mean_comparison", "sd_pooled",
