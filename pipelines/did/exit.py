@@ -63,7 +63,9 @@ class ExitResult:
             f"{', '.join(self.settings['covariates']) or 'none'}. Intervals: {level}, Welch t.",
         ]
         for analysis, title in zip(
-            ANALYSES, ("In the program, by years partnered", "After leaving, by years since exit")
+            ANALYSES,
+            ("In the program, by years partnered", "After leaving, by years since exit"),
+            strict=True,
         ):
             rows = self.frame[self.frame["analysis"] == analysis]
             lines += ["", title]
