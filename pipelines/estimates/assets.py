@@ -15,6 +15,7 @@ from pipelines.estimates.tables import TABLES
 INPUT_MARTS: dict[str, tuple[str, ...]] = {
     "school_panel": ("school_id", "subject", "school_year"),
     "partnering_dose": ("school_id", "school_year"),
+    "treatment": ("school_id",),
 }
 """The marts the estimates read, with their keys (for the content fingerprint)."""
 
@@ -30,6 +31,7 @@ _DESCRIPTIONS = {
     "estimates_balance": "WWC baseline equivalence of partnered and comparison schools.",
     "estimates_dose_groups": "Effect by partnering-dose group (descriptive: dose not randomized).",
     "estimates_dose_response": "Dose-response curve ATT(d|d) and its slope with bands.",
+    "estimates_exit": "Effect by years actually partnered and after leaving the program.",
     "estimates_status": "Every estimation step: ok, warning or failed, with the reason.",
     "estimates_provenance": "Analysis file hash, input and code fingerprints, build time.",
 }
@@ -71,7 +73,9 @@ def estimates(context: AssetExecutionContext):
     directory = settings.estimates_dir
     rebuilt = published_version(directory, TABLES) != version
     if rebuilt:
-        tables = estimate_all(marts["school_panel"], marts["partnering_dose"], analysis)
+        tables = estimate_all(
+            marts["school_panel"], marts["partnering_dose"], analysis, marts["treatment"]
+        )
         tables["estimates_provenance"] = version.frame(
             analysis.headline, time.perf_counter() - started
         )
