@@ -275,3 +275,33 @@ def test_bacon_decomposition_shows_already_treated_controls_absorb_the_growth(
     assert on_data.twfe == pytest.approx(_twfe(partnered, OUTCOME)["estimate"], abs=1e-8)
     assert by_type.loc[LATER_VS_EARLIER, "weight"] > 0.5
     assert by_type.loc[LATER_VS_EARLIER, "estimate"] < truth
+
+
+@pytest.fixture(scope="module")
+def published_exit(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The pipeline's estimates_exit on the demo state (the same shared run as ``state``)."""
+    run = shared_run(tmp_path_factory, "demo", 2012)
+    return pd.read_parquet(run.data / "estimates" / "estimates_exit.parquet")
+
+
+def test_exit_aware_effects_match_the_truth(
+    state: SyntheticState, published_exit: pd.DataFrame
+) -> None:
+    """Effects by years partnered and after leaving, against the generator's own split.
+
+    The generator fades a leaver's effect by half a year after it leaves; the truth file's
+    ``att_by_partnering`` holds the mean true effect of each group of school-years. Every row
+    with an interval must lie within 3 SE of its truth, and the in-program rows jointly
+    (their estimates are nearly independent across years) must not reject the truth at 1%.
+    """
+    truth = pd.DataFrame(state.truth["att_by_partnering"])
+    truth = truth[truth["subject"] == SUBJECT].set_index(["analysis", "key"])["att"]
+    rows = published_exit[published_exit["subject"] == SUBJECT].set_index(["analysis", "key"])
+    assert set(rows.index.get_level_values(0)) == {"years_partnered", "years_since_exit"}
+    rows = rows[rows["se"].notna()]
+    z = (rows["att"] - truth.reindex(rows.index)) / rows["se"]
+    print(pd.DataFrame({"att": rows["att"], "truth": truth.reindex(rows.index), "z": z}))
+    assert z.notna().all()
+    assert (z.abs() < 3).all()
+    inside = z.loc["years_partnered"]
+    assert stats.chi2.sf(float((inside**2).sum()), len(inside)) > 0.01

@@ -257,10 +257,10 @@ class _FastStatistic:
             + d_totals @ self.weights.T
             + d_share[:, :, None] * self.unit_weight[None, None, :]
         )
-        influence = (onehot * per_label).sum(axis=1)
+        influence = np.take_along_axis(per_label, codes[:, None, :], axis=1)[:, 0, :]
         size = onehot.sum(axis=2)
         factor = np.where(size > 1, size / np.maximum(size - 1, 1), 1.0)
-        variance = (onehot * influence[:, None, :] ** 2).sum(axis=2) * factor
+        variance = (onehot @ (influence**2)[:, :, None])[:, :, 0] * factor
         se = np.sqrt(variance.sum(axis=1))
         return att, se
 
