@@ -54,8 +54,10 @@ $(CHROMIUM):
 test: $(VENV)/.dev $(CHROMIUM)
 	$(BIN)/python -m pytest
 
+# The UI and daemon through the dg command line, on the loopback interface only (no login). dg
+# compares the active environment with the project's .venv, so it runs as if activated.
 dev: $(VENV)/.runtime
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -1,0 +1,1 @@
+"""The marts layer: staged warehouse tables -> analysis-ready marts, published as Parquet."""
