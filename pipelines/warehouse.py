@@ -55,6 +55,7 @@ def read_sql(package: str, name: str, folder: str = "sql") -> str:
 
     Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
     """
+    # One name per joinpath: a namespace package's MultiplexedPath takes only one.
     return resources.files(package).joinpath(folder).joinpath(name).read_text(encoding="utf-8")
 
 

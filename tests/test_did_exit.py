@@ -94,6 +94,7 @@ def test_recovers_the_effect_in_the_program_and_its_fading_after_leaving():
     assert (z.abs() < 4).all(), z
     assert {"years_partnered", "years_since_exit"} <= set(frame.index.get_level_values(0))
     assert "After leaving" in result.summary()
+    assert len(result.plot().data) == 2
     # The intent-to-treat dynamic effect mixes leavers in: below the in-program effect late on.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

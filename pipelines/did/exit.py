@@ -19,8 +19,8 @@ effect at event time k - 1 (cohorts weighted by size). Leavers split a cohort in
 groups (often one school per exit year): the variance therefore pools each bin's unit-level
 deviations across cohorts (a unit's terms summed first: schools are the clusters) rather than
 relying on each group's own mean, which would leave a one-school group's variance out
-(see `_small_groups`). The comparison side adds the regression's estimation error. Standard
-errors carry the n/(n - 1) correction on each side, and intervals use Student t with
+(see `_group_time.small_groups`). The comparison side adds the regression's estimation
+error. Standard errors carry the n/(n - 1) correction on each side, and intervals use t with
 Welch–Satterthwaite degrees of freedom, as `att_gt`'s small-sample intervals do. A bin with
 fewer than two treated units has no interval.
 """
@@ -35,14 +35,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._formula import parse_covariates
-from pipelines.did._small_groups import MIN_TREATED
+from pipelines.did._group_time.small_groups import MIN_TREATED
+from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._results.base import Result
 
 ANALYSES = ("years_partnered", "years_since_exit")
 
 
 @dataclass(frozen=True)
-class ExitResult:
+class ExitResult(Result):
     """Effects by years treated (`years_partnered`) and after leaving (`years_since_exit`)."""
 
     frame: pd.DataFrame  # analysis, key, att, se, df, ci_lower, ci_upper, n_schools, n_unit_years
@@ -82,6 +83,40 @@ class ExitResult:
                     f"({row.n_schools} units)"
                 )
         return "\n".join(lines)
+
+    def plot(self):
+        """Plotly figure: effect by years partnered, then by years since leaving."""
+        import plotly.graph_objects as go
+
+        figure = go.Figure()
+        for analysis, name, color in (
+            ("years_partnered", "in the program (years partnered)", "#1f77b4"),
+            ("years_since_exit", "after leaving (years since exit)", "#ff7f0e"),
+        ):
+            rows = self.frame[self.frame["analysis"] == analysis]
+            x = rows["key"] if analysis == "years_partnered" else -rows["key"]
+            figure.add_scatter(
+                x=x,
+                y=rows["att"],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": np.nan_to_num(rows["ci_upper"] - rows["att"]),
+                    "arrayminus": np.nan_to_num(rows["att"] - rows["ci_lower"]),
+                },
+                mode="markers",
+                marker={"color": color, "size": 8},
+                name=name,
+            )
+        figure.add_hline(y=0, line_color="lightgray")
+        figure.update_layout(
+            title=f"Effect in the program and after leaving, {100 * (1 - self.alp):g}% intervals "
+            "(after leaving: plotted at minus years since exit)",
+            xaxis_title="years partnered (right) / years since leaving (left)",
+            yaxis_title="ATT",
+            template="plotly_white",
+        )
+        return figure
 
     def __str__(self) -> str:
         return self.summary()

@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._cells import comparison_mask, enumerate_cells
-from pipelines.did._formula import parse_covariates
-from pipelines.did._prepare import PreparedData, prepare
-from pipelines.did._small_groups import MIN_TREATED
+from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
+from pipelines.did._group_time.prepare import PreparedData, prepare
+from pipelines.did._group_time.small_groups import MIN_TREATED
+from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._results.base import Result
 from pipelines.did.aggte import aggte
 from pipelines.did.attgt import att_gt
 
@@ -329,7 +330,7 @@ def format_p_value(pvalue: float, floor: float) -> str:
 
 
 @dataclass(frozen=True)
-class RandomizationResult:
+class RandomizationResult(Result):
     """Permutation test of the aggregated ATT against Fisher's sharp null of no effect.
 
     `statistic` names the test statistic: "studentized" (the default: the aggregated ATT over

@@ -1,1 +1,1 @@
-"""The marts layer: staged warehouse tables -> analysis-ready marts, published as Parquet."""
+"""The marts layer: analysis-ready tables built from the staging tables, then published."""

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipelines.did._prepare import PreparedData
+from pipelines.did._group_time.prepare import PreparedData
 
 # Fewer treated units than this leave a cohort's own variance unestimable.
 MIN_TREATED = 2
