@@ -39,8 +39,8 @@ class AttGtResult(GroupTimeResult):
     variance is mean(IF^2) / n_units (cluster sums replace unit rows when clustered), and `vcov`
     is that covariance matrix. Intervals are att +/- crit_val * se, cell by cell; `df` holds the
     t degrees of freedom of the small-sample intervals (inf for normal ones). Cohorts in
-    `small_groups` have fewer than two treated units: their cells keep their ATT but
-    have no standard error or interval (their own variance cannot be estimated).
+    `small_groups` have fewer than two treated units: their cells keep their ATT but have no
+    standard error or interval (their own variance cannot be estimated).
     """
 
     group: np.ndarray
@@ -132,10 +132,11 @@ def att_gt(
     chi-squared Wald test rejects about 23% of the time at 5% with 13 and 20 treated units).
     `small_sample=False` reproduces R `did` exactly.
 
-    A cohort with fewer than two treated units gets no standard error
-    or interval, with a warning naming it: its own variance cannot be estimated and R's interval
-    leaves it out (a one-school cohort's 95% interval excludes zero 89% of the time when nothing
-    happened). Its point estimates are kept; `aggte` leaves its cells out and says so.
+    A cohort with fewer than two treated units gets no standard error or interval, with a
+    warning naming it: its own variance cannot be estimated and R's interval leaves it out (a
+    one-school cohort's 95% interval excludes zero 89% of the time when nothing happened). Its
+    point estimates are kept (listed in `small_groups`); `aggte` leaves its cells out and says
+    so.
 
     Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
     group changes over time, no never-treated units with control_group="nevertreated", cells

@@ -599,8 +599,14 @@ def randomization_inference(
         null_att, null_se = _slow_statistics(data, panel, assignments, estimator, aggregation_args)
     else:
         fast = _FastStatistic(panel, estimator, plan_args)
-        compute = fast.with_se if statistic == "studentized" else _without_se(fast)
-        observed_att, observed_se = compute(codes[None, :])
+        if statistic == "studentized":
+            compute = fast.with_se
+        else:  # the raw ATT needs no standard errors under reassignment
+
+            def compute(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                return fast(codes), np.full(len(codes), np.nan)
+
+        observed_att, observed_se = fast.with_se(codes[None, :])
         att, se = float(observed_att[0]), float(observed_se[0])
         batch = max(1, _BLOCK_ENTRIES // (len(labels) * len(codes)))
         draws = [
@@ -634,15 +640,3 @@ def randomization_inference(
         n_informative_strata=len(permuter.blocks),
         settings={**estimator, "strata": strata, "statistic": statistic, **plan_args},
     )
-
-
-def _without_se(fast: _FastStatistic):
-    """The raw-ATT statistic needs no standard errors for the permutations; the observed one
-    is still reported."""
-
-    def compute(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if len(codes) == 1:
-            return fast.with_se(codes)
-        return fast(codes), np.full(len(codes), np.nan)
-
-    return compute

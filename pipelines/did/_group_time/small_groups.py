@@ -1,8 +1,8 @@
 """Cohorts too small for an analytic interval.
 
 A cohort's ATT(g,t) is its mean outcome change minus the comparisons'. With one treated unit
-that mean is the unit's own value: its deviation from the mean, hence
-its influence function, is zero, and the standard error holds only the comparison side. The
+that mean is the unit's own value: its deviation from the mean, hence its influence function,
+is zero, and the standard error holds only the comparison side. The
 unit's own noise, usually the larger part, is left out: in placebo draws the 95% interval of a
 one-school cohort excludes zero about 89% of the time (R `did` does the same;
 tests/test_did_small_cohorts.py). No variance can be estimated from one unit, so such a cohort
