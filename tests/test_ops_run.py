@@ -316,7 +316,7 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert len(steps) == 14
     assert all(re.fullmatch(r"\[\s*\d+/14\] \w+: \w+ \d+\.\d s", line) for line in steps)
     assert steps[0].startswith("[ 1/14] ingest: stg_rosters ")
-    assert steps[-1].startswith("[14/14] reports: impact_report ")
+    assert steps[-1].startswith("[14/14] report: impact_report ")
 
 
 def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
@@ -331,7 +331,7 @@ def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
     shown = run_on_terminal(_command("run"), env=_environment(home), cwd=home)
     assert shown.returncode == 0, shown.stdout
     assert "[ 1/14] ingest: stg_rosters ..." in shown.terminal
-    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", shown.terminal)
+    assert re.search(r"\r\[14/14\] report: impact_report \d+\.\d s", shown.terminal)
     assert "report: " in shown.stdout  # the summary still goes to standard output
 
 
@@ -594,3 +594,23 @@ def test_published_tables_show_no_count_under_ten_students(baseline: Baseline) -
     internal = {key: value for key, value in smallest.items() if key not in public}
     assert confidentiality["school_outcomes"] == confidentiality["school_panel"] == "internal"
     assert internal[("school_outcomes", "n_tested")] < MIN_CELL_SIZE
+
+
+def test_summary_shows_not_estimable_steps_apart_from_failures() -> None:
+    from pipelines.ops.run import _estimates_line
+
+    status = {
+        "rebuilt": True,
+        "failed_steps": 0,
+        "not_estimable_steps": 3,
+        "not_estimable_in": "cs_doubly_robust estimate (ela, math, science)",
+    }
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "failed" not in line
+    assert line.endswith(
+        "3 step(s) not estimable (expected refusals, not failures): cs_doubly_robust estimate "
+        "(ela, math, science)"
+    )
+    status.update(failed_steps=1, failed_in="twfe estimate (ela)")
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "1 estimation step(s) failed: twfe estimate (ela)" in line

@@ -1,4 +1,5 @@
-"""What the estimates' Dagster metadata highlights: headline effects and failed steps."""
+"""What the estimates' Dagster metadata highlights: headline effects, failed and not-estimable
+steps."""
 
 from __future__ import annotations
 
@@ -20,7 +21,15 @@ def highlights(name: str, tables: Mapping[str, pd.DataFrame], headline: str) -> 
         status = tables[name]
         failed = status[status["status"] == "failed"]
         subjects = failed.groupby(["specification", "step"], sort=True)["subject"]
+        # Expected refusals (no overlap, too few units) are their own status, not failures.
+        refused = status[status["status"] == "not_estimable"]
+        refused_subjects = refused.groupby(["specification", "step"], sort=True)["subject"]
         return {
+            "not_estimable_steps": len(refused),
+            "not_estimable_in": "; ".join(
+                f"{specification} {step} ({', '.join(sorted(names))})"
+                for (specification, step), names in refused_subjects
+            ),
             "failed_steps": len(failed),
             # Which steps, so a nightly summary tells a known refusal from a new failure.
             "failed_in": "; ".join(
