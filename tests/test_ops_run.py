@@ -316,7 +316,7 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert len(steps) == 15
     assert all(re.fullmatch(r"\[\s*\d+/15\] \w+: \w+ \d+\.\d s", line) for line in steps)
     assert steps[0].startswith("[ 1/15] ingest: stg_rosters ")
-    assert steps[-1].startswith("[15/15] reports: impact_report ")
+    assert steps[-1].startswith("[15/15] report: impact_report ")
 
 
 def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
@@ -331,7 +331,7 @@ def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
     shown = run_on_terminal(_command("run"), env=_environment(home), cwd=home)
     assert shown.returncode == 0, shown.stdout
     assert "[ 1/15] ingest: stg_rosters ..." in shown.terminal
-    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", shown.terminal)
+    assert re.search(r"\r\[15/15\] report: impact_report \d+\.\d s", shown.terminal)
     assert "report: " in shown.stdout  # the summary still goes to standard output
 
 
@@ -514,10 +514,12 @@ def test_a_vanished_or_unreadable_file_is_named_with_its_reason(vanished_and_unr
     _, completed, facts = vanished_and_unreadable
     out = completed.stdout
     vanishing, unreadable = facts["names"]["vanishing"], facts["names"]["unreadable"]
-    (gone,) = [line for line in out.splitlines() if vanishing in line]
+    # The summary's "failed:" line; the failed checks name the file again below their lines.
+    failed = [line for line in out.splitlines() if line.strip().startswith("failed: ")]
+    (gone,) = [line for line in failed if vanishing in line]
     assert gone.strip().startswith(f"failed: assessments/{vanishing}: ")
     assert "No such file or directory" in gone
-    (denied,) = [line for line in out.splitlines() if unreadable in line]
+    (denied,) = [line for line in failed if unreadable in line]
     assert denied.strip().startswith(f"failed: assessments/{unreadable}: ")
     assert "Permission denied" in denied
 

@@ -7,6 +7,8 @@ size), "dynamic" (event study by exposure length e = t - g), "group" (per cohort
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +45,8 @@ class AggteResult(GroupTimeResult):
     max_e: float
     balance_e: int | None
     cluster: np.ndarray | None = field(default=None, repr=False)
+    # Cohorts whose cells were left out: fewer than two treated units, no valid interval.
+    excluded_groups: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -127,6 +131,7 @@ def aggte(
     alp: float | None = None,
     random_state: int | np.random.Generator | None = None,
     small_sample: bool | None = None,
+    exclude_small_groups: bool = True,
 ) -> AggteResult:
     """Aggregate ATT(g,t) as R `did::aggte` does.
 
@@ -136,9 +141,23 @@ def aggte(
     `bstrap`, `cband`, `alp` and `small_sample` default to the att_gt result's choices;
     `random_state` seeds the bootstrap. Uniform bands (`cband`) cover the components (event
     times, groups or periods); the overall effect's interval is pointwise.
+
+    Cells of cohorts too small for an interval (`result.small_groups`: fewer than two treated
+    units) are left out of every aggregation, point estimate included, so that its interval
+    is valid; `excluded_groups` and the summary name them, and a warning says so.
+    `exclude_small_groups=False` keeps them, as R does (their variance is then understated).
     """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
+    excluded = np.asarray(result.small_groups if exclude_small_groups else [], dtype=float)
+    if len(excluded):
+        result = _without_groups(result, excluded)
+        warnings.warn(
+            f"aggte left out cohort {', '.join(f'{g:g}' for g in excluded)}: fewer than two "
+            "treated units, so no valid interval for its cells",
+            UserWarning,
+            stacklevel=2,
+        )
     if np.isnan(result.att).any():
         missing = [
             f"({g:g}, {t:g})"
@@ -202,6 +221,27 @@ def aggte(
         max_e=high,
         balance_e=balance_e,
         cluster=result.cluster,
+        excluded_groups=excluded,
+    )
+
+
+def _without_groups(result: AttGtResult, groups: np.ndarray) -> AttGtResult:
+    """`result` restricted to the cells of cohorts other than `groups`."""
+    keep = ~np.isin(result.group, groups)
+    if not keep.any():
+        raise ValueError(
+            "every cohort has fewer than two treated units: no aggregation has a valid interval"
+        )
+    return dataclasses.replace(
+        result,
+        group=result.group[keep],
+        time=result.time[keep],
+        att=result.att[keep],
+        se=result.se[keep],
+        df=result.df[keep],
+        crit_val=result.crit_val[keep],
+        influence_function=result.influence_function[:, keep],
+        small_groups=np.array([]),
     )
 
 

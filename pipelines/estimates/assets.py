@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     "estimates_balance": "WWC baseline equivalence of partnered and comparison schools.",
     "estimates_dose_groups": "Effect by partnering-dose group (descriptive: dose not randomized).",
     "estimates_dose_response": "Dose-response curve ATT(d|d) and its slope with bands.",
+    "estimates_exit": "Effect by years actually partnered and after leaving the program.",
     "estimates_subgroups": "Effect by subgroup of students (prior achievement, poverty, English "
     "learners, disability, gender, race/ethnicity, grade band) with BH q-values; small cells "
     "suppressed.",

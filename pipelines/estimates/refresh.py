@@ -20,6 +20,7 @@ from pipelines.settings import Settings
 INPUT_MARTS: dict[str, tuple[str, ...]] = {
     "school_panel": ("school_id", "subject", "school_year"),
     "partnering_dose": ("school_id", "school_year"),
+    "treatment": ("school_id",),
     "school_subgroups": ("school_id", "subject", "school_year", "dimension", "subgroup"),
 }
 """The marts the estimates read, with their keys (for the content fingerprint)."""
@@ -37,7 +38,11 @@ def refresh_estimates(settings: Settings, analysis: Analysis) -> Built[dict[str,
 
     def estimate() -> dict[str, pd.DataFrame]:
         tables = estimate_all(
-            marts["school_panel"], marts["partnering_dose"], analysis, marts["school_subgroups"]
+            marts["school_panel"],
+            marts["partnering_dose"],
+            analysis,
+            treatment=marts["treatment"],
+            school_subgroups=marts["school_subgroups"],
         )
         tables["estimates_provenance"] = version.frame(
             analysis.headline, time.perf_counter() - started

@@ -56,7 +56,9 @@ def bacon_by_type(frame: pd.DataFrame, outcome: str) -> pd.DataFrame:
 def honest_sensitivity(result, settings: HonestSettings, alpha: float) -> pd.DataFrame:
     """HonestDiD intervals for the average effect over event times 0..max_e.
 
-    Columns: method, m, ci_lower, ci_upper, original_ci_lower, original_ci_upper,
+    As R: the M (M̄) grid defaults to R's (`m_values` None), and `breakdown_m` is the smallest
+    M at which the interval R reports contains 0, searched continuously (not read off the
+    grid). Columns: method, m, ci_lower, ci_upper, original_ci_lower, original_ci_upper,
     breakdown_m, parameter.
     """
     from pipelines.did import honest_did_from_result
@@ -66,9 +68,12 @@ def honest_sensitivity(result, settings: HonestSettings, alpha: float) -> pd.Dat
     sensitivity = honest_did_from_result(
         event_study,
         settings.method,
-        list(settings.m_values),
+        None if settings.m_values is None else list(settings.m_values),
         l_vec=np.full(n_post, 1.0 / n_post),
         alpha=alpha,
+        bias_direction=settings.bias_direction,
+        monotonicity_direction=settings.monotonicity_direction,
+        breakdown=True,  # also under a restriction, where it is slow (see honest_did)
     )
     frame = sensitivity.to_frame()
     return pd.DataFrame(
@@ -97,8 +102,11 @@ def randomization_test(
 
     Cohorts are reassigned within bands (quantiles) of each school's pre-program mean outcome
     (``pre_mean_z``; schools without one form their own band), so treated labels only move
-    between schools of similar achievement. Columns: att, p_value, n_permutations, n_strata,
-    null_sd.
+    between schools of similar achievement. The statistic is studentized (the ATT over its
+    standard error, recomputed for each reassignment), which keeps the test's size when
+    partnered schools are noisier than the rest. Columns: att, statistic, p_value,
+    p_value_floor (1 / (permutations + 1), the smallest p-value possible), n_permutations,
+    n_strata, null_sd (of the statistic under reassignment).
     """
     from pipelines.did import randomization_inference
 
@@ -119,12 +127,15 @@ def randomization_test(
         xformla=arguments["xformla"],
         est_method=arguments["est_method"],
         random_state=analysis.seed,
+        statistic="studentized",
     )
     summary = result.to_frame()
     return pd.DataFrame(
         {
             "att": summary["att"],
+            "statistic": summary["statistic"],
             "p_value": summary["pvalue"],
+            "p_value_floor": summary["p_value_floor"],
             "n_permutations": summary["n_permutations"],
             "n_strata": summary["n_strata"],
             "null_sd": summary["null_sd"],
