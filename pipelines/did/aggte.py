@@ -7,6 +7,7 @@ size), "dynamic" (event study by exposure length e = t - g), "group" (per cohort
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,6 +143,7 @@ def aggte(
     alp: float | None = None,
     random_state: int | np.random.Generator | None = None,
     small_sample: bool | None = None,
+    na_rm: bool = False,
 ) -> AggteResult:
     """Aggregate ATT(g,t) as R `did::aggte` does.
 
@@ -151,16 +153,26 @@ def aggte(
     `bstrap`, `cband`, `alp` and `small_sample` default to the att_gt result's choices;
     `random_state` seeds the bootstrap. Uniform bands (`cband`) cover the components (event
     times, groups or periods); the overall effect's interval is pointwise.
+
+    `na_rm=True` is R's `na.rm = TRUE`: cells that could not be estimated (missing ATT, e.g.
+    for lack of overlap) are left out and the rest aggregated, with cohort weights over the
+    cohorts that remain (for "group", cohorts without any estimated post-treatment cell are
+    left out). Without it a missing cell is an error, as in R.
     """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
+    if na_rm:
+        result = _without_missing(result, type, max_e)
     if np.isnan(result.att).any():
         missing = [
             f"({g:g}, {t:g})"
             for g, t, a in zip(result.group, result.time, result.att, strict=True)
             if np.isnan(a)
         ]
-        raise ValueError(f"ATT(g,t) is missing for cells {', '.join(missing)}: cannot aggregate")
+        raise ValueError(
+            f"ATT(g,t) is missing for cells {', '.join(missing)}: cannot aggregate (na_rm=True "
+            "aggregates the cells that could be estimated)"
+        )
     if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):
         raise ValueError(f"balance_e must be a non-negative whole number, got {balance_e!r}")
     base = result.inference
@@ -217,6 +229,32 @@ def aggte(
         max_e=high,
         balance_e=balance_e,
         cluster=result.cluster,
+    )
+
+
+def _without_missing(result: AttGtResult, type: str, max_e: float | None) -> AttGtResult:
+    """``result`` without its missing cells (and, for "group", cohorts left without effects)."""
+    keep = ~np.isnan(result.att)
+    if not keep.any():
+        raise ValueError(
+            "every ATT(g,t) is missing: nothing to aggregate (too few units, singular designs "
+            "or no overlap?)"
+        )
+    if type == "group":
+        high = np.inf if max_e is None else float(max_e)
+        post = keep & (result.group <= result.time) & (result.time <= result.group + high)
+        keep &= np.isin(result.group, result.group[post])
+        if not keep.any():
+            raise ValueError("no cohort has an estimated post-treatment ATT(g,t): cannot aggregate")
+    return dataclasses.replace(
+        result,
+        group=result.group[keep],
+        time=result.time[keep],
+        att=result.att[keep],
+        se=result.se[keep],
+        df=result.df[keep],
+        crit_val=result.crit_val[keep],
+        influence_function=result.influence_function[:, keep],
     )
 
 

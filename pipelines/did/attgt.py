@@ -7,7 +7,7 @@ side by side. Aggregations live in `pipelines.did.aggte`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -17,10 +17,11 @@ import pandas as pd
 from pipelines.did import _report
 from pipelines.did._cells import enumerate_cells
 from pipelines.did._estimate import estimate_cells
-from pipelines.did._formula import parse_covariates
+from pipelines.did._formula import parse_covariates_by_group
 from pipelines.did._inference import standard_errors, sum_of_squares, vcov, wald_pretest
 from pipelines.did._intervals import IntervalSettings, build_intervals
 from pipelines.did._prepare import prepare
+from pipelines.did.overlap import GroupOverlap
 
 _CHOICES = {
     "control_group": ("nevertreated", "notyettreated"),
@@ -79,6 +80,13 @@ class AttGtResult:
     unit_weight: np.ndarray = field(repr=False)
     cluster: np.ndarray | None = field(repr=False)
     strata: np.ndarray = field(repr=False)
+    overlap: tuple[GroupOverlap, ...] = ()
+    """R's overlap check per cohort (doubly robust and IPW only): cells that failed it are nan."""
+
+    @property
+    def not_estimable(self) -> tuple[GroupOverlap, ...]:
+        """The cohorts with cells set to missing for lack of overlap."""
+        return tuple(record for record in self.overlap if record.not_estimable)
 
     @cached_property
     def vcov(self) -> np.ndarray:
@@ -139,7 +147,7 @@ def att_gt(
     tname: str,
     idname: str | None,
     gname: str,
-    xformla: str | Sequence[str] | None = None,
+    xformla: str | Sequence[str] | Mapping[float, str | Sequence[str]] | None = None,
     control_group: str = "nevertreated",
     est_method: str = "dr",
     anticipation: float = 0,
@@ -158,7 +166,10 @@ def att_gt(
     """Estimate every ATT(g,t) of a staggered adoption design (Callaway & Sant'Anna 2021).
 
     Arguments follow R `did::att_gt`. `gname` is a unit's first treated period (0 or missing
-    for never treated); `xformla` is "~ x1 + x2" or a list of columns; `panel=False` treats rows
+    for never treated); `xformla` is "~ x1 + x2" or a list of columns, or a mapping from each
+    treated group to its own formula or columns (covariates by group: ATT(g,t) is adjusted for
+    group g's covariates only, in treated and comparison units alike, so each group's cells
+    equal R's with that group's `xformla`); `panel=False` treats rows
     as repeated cross-sections. Standard errors are analytic (influence-function based,
     clustered by `clustervars` if given) unless `bstrap=True`, which uses the multiplier
     bootstrap with `biters` draws; `cband=True` makes the intervals uniform over all cells
@@ -171,9 +182,13 @@ def att_gt(
     chi-squared Wald test rejects about 23% of the time at 5% with 13 and 20 treated units).
     `small_sample=False` reproduces R `did` exactly.
 
+    Doubly robust and IPW cells fail R's overlap check (:mod:`pipelines.did.overlap`) when a
+    unit's fitted propensity reaches 0.999: they are set to missing with an `OverlapWarning`,
+    as R does, and `overlap` records the check per cohort.
+
     Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
     group changes over time, no never-treated units with control_group="nevertreated", cells
-    without valid comparisons, and singular covariates.
+    without valid comparisons, singular covariates, and covariates by group missing a group.
     """
     for name, value in (
         ("control_group", control_group),
@@ -182,13 +197,15 @@ def att_gt(
     ):
         _check_choice(name, value)
     _check_scalars(anticipation, alp, biters)
+    covariates, covariates_by_group = parse_covariates_by_group(xformla)
     prepared = prepare(
         data,
         yname=yname,
         tname=tname,
         idname=idname,
         gname=gname,
-        covariates=parse_covariates(xformla),
+        covariates=covariates,
+        covariates_by_group=covariates_by_group,
         weightsname=weightsname,
         clustervars=clustervars,
         panel=panel,
@@ -262,4 +279,5 @@ def att_gt(
         unit_weight=prepared.unit_weight,
         cluster=prepared.cluster,
         strata=prepared.strata,
+        overlap=estimates.overlap,
     )
