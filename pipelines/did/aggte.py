@@ -322,6 +322,10 @@ def _dynamic(agg: _Aggregator, low: float, high: float, balance_e):
 def _calendar(agg: _Aggregator, low: float, high: float, balance_e):
     ranks = np.unique(agg.time)
     ranks = ranks[ranks >= agg.group.min()]
+    # Periods without any post-treatment cell (all missing under na_rm) are left out, as in R.
+    ranks = np.array([r for r in ranks if ((agg.time == r) & (agg.group <= agg.time)).any()])
+    if len(ranks) == 0:
+        raise ValueError("no period has an estimated post-treatment ATT(g,t): cannot aggregate")
     att_t, if_t = [], []
     for rank in ranks:
         cells = np.flatnonzero((agg.time == rank) & (agg.group <= agg.time))

@@ -30,7 +30,9 @@ _DESCRIPTIONS = {
     "estimates_balance": "WWC baseline equivalence of partnered and comparison schools.",
     "estimates_dose_groups": "Effect by partnering-dose group (descriptive: dose not randomized).",
     "estimates_dose_response": "Dose-response curve ATT(d|d) and its slope with bands.",
-    "estimates_status": "Every estimation step: ok, warning or failed, with the reason.",
+    "estimates_overlap": "Partnered schools outside their comparisons' support, by cohort.",
+    "estimates_mde": "Minimum detectable effect (80% power, 5% two-sided) of the headline.",
+    "estimates_status": "Every estimation step: ok, warning, not_estimable or failed, and why.",
     "estimates_provenance": "Analysis file hash, input and code fingerprints, build time.",
 }
 
@@ -87,7 +89,11 @@ def estimates(context: AssetExecutionContext):
 
 
 def _highlights(name: str, tables: dict, headline: str) -> dict:
-    """Headline effects on the comparison table, failed steps on the status table."""
+    """Headline effects on the comparison table, failed and refused steps on the status table.
+
+    Only ``failed`` steps count as failures; ``not_estimable`` ones (expected refusals, such as
+    no overlap) are listed apart so the nightly summary can name them without alarm.
+    """
     if name == "estimates_comparison":
         rows = tables[name][tables[name]["specification"] == headline]
         return {
@@ -98,20 +104,28 @@ def _highlights(name: str, tables: dict, headline: str) -> dict:
     if name == "estimates_status":
         status = tables[name]
         failed = status[status["status"] == "failed"]
-        subjects = failed.groupby(["specification", "step"], sort=True)["subject"]
+        refused = status[status["status"] == "not_estimable"]
         return {
             "failed_steps": len(failed),
             # Which steps, so a nightly summary tells a known refusal from a new failure.
-            "failed_in": "; ".join(
-                f"{specification} {step} ({', '.join(sorted(names))})"
-                for (specification, step), names in subjects
-            ),
+            "failed_in": _steps_text(failed),
+            "not_estimable_steps": len(refused),
+            "not_estimable_in": _steps_text(refused),
             "failures": "\n".join(
                 f"{r.specification} / {r.subject} / {r.step}: {r.message[:200]}"
                 for r in failed.itertuples(index=False)
             ),
         }
     return {}
+
+
+def _steps_text(status) -> str:
+    """``specification step (subjects)`` per step, e.g. ``cs_doubly_robust estimate (ela)``."""
+    subjects = status.groupby(["specification", "step"], sort=True)["subject"]
+    return "; ".join(
+        f"{specification} {step} ({', '.join(sorted(names))})"
+        for (specification, step), names in subjects
+    )
 
 
 ESTIMATE_ASSETS = [estimates]
