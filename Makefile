@@ -11,7 +11,7 @@ export PARTNER_IMPACT_DAGSTER_STORAGE := $(CURDIR)/.dagster/storage
 export PARTNER_IMPACT_DAGSTER_ARTIFACTS := $(CURDIR)/.dagster/artifacts
 export PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS := $(CURDIR)/.dagster/logs
 
-.PHONY: demo test dev lint format clean lock
+.PHONY: demo test dev notebooks lint format clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,16 @@ demo: $(VENV)/.runtime
 	fi
 	$(BIN)/partner-impact run
 
+# The analysts' notebooks, run top to bottom on the published marts and estimates (make demo
+# first). To work in them interactively, open them in JupyterLab or an editor and choose this
+# .venv's Python as the kernel.
+$(VENV)/.notebooks: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[notebooks]'
+	touch $@ $(VENV)/.runtime
+
+notebooks: $(VENV)/.notebooks
+	$(BIN)/jupyter execute notebooks/*.ipynb
+
 # The report's browser test drives Debian's Chromium (no browser download is possible here).
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
@@ -54,8 +64,10 @@ $(CHROMIUM):
 test: $(VENV)/.dev $(CHROMIUM)
 	$(BIN)/python -m pytest
 
+# The UI and daemon through the dg command line, on the loopback interface only (no login). dg
+# compares the active environment with the project's .venv, so it runs as if activated.
 dev: $(VENV)/.runtime
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m pipelines.definitions
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

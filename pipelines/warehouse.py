@@ -55,7 +55,8 @@ def read_sql(package: str, name: str, folder: str = "sql") -> str:
 
     Each layer keeps its statements in ``sql/`` and its check queries in ``checks/``.
     """
-    return resources.files(package).joinpath(folder, name).read_text(encoding="utf-8")
+    # One name per joinpath: a namespace package's MultiplexedPath takes only one.
+    return resources.files(package).joinpath(folder).joinpath(name).read_text(encoding="utf-8")
 
 
 def run_script(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.did import _drdid_panel, _drdid_rc
+from pipelines.did._group_time import drdid_panel as _drdid_panel
+from pipelines.did._group_time import drdid_rc as _drdid_rc
 
 oracle = pytest.importorskip("drdid._estimators")
 

@@ -20,8 +20,9 @@ import pytest
 from scipy.optimize import linprog, minimize
 from scipy.stats import foldnorm
 
-from pipelines.did import _honest_arp, _honest_flci
-from pipelines.did._honest_rng import (
+from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import flci as _honest_flci
+from pipelines.did._honest.rng import (
     SimulatedFoldedNormalQuantile,
     r_multivariate_normals,
     r_quantile,

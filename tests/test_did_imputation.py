@@ -22,7 +22,7 @@ import pyfixest as pf
 import pytest
 
 from pipelines.did import aggte, att_gt, twfe
-from pipelines.did._fe import SingularDesignError
+from pipelines.did._regression.fixed_effects import SingularDesignError
 from pipelines.did.bacon import bacon_decomposition
 from pipelines.did.imputation import did_imputation
 from pipelines.did.sun_abraham import sun_abraham

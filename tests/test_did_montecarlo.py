@@ -185,7 +185,7 @@ def _simple_truth(sizes: np.ndarray) -> float:
 
 def r_result_pretest(result) -> float:
     """p-value of R's chi-squared pre-test for the same estimates."""
-    from pipelines.did._inference import wald_pretest
+    from pipelines.did._influence.analytic import wald_pretest
 
     pre = result.group > result.time
     test = wald_pretest(result.att, result.influence_function, result.cluster, pre)

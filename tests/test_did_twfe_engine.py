@@ -1,4 +1,5 @@
-"""The fixed-effects engine (`_fe`): demeaning, fitted effects, nesting, delta method."""
+"""The fixed-effects engine (`_regression/fixed_effects.py`): demeaning, fitted effects, nesting,
+delta method."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.did._fe import (
+from pipelines.did._regression.fixed_effects import (
     FixedEffects,
     SingularDesignError,
     absorb,

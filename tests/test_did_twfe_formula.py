@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.did._formula import parse_covariates
+from pipelines.did._regression.formula import parse_covariates
 
 
 @pytest.mark.parametrize(

@@ -7,9 +7,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.estimates.provenance import Version, frame_fingerprint, published_version
+from pipelines.estimates.provenance import Version, published_version
 from pipelines.estimates.publish import publish_estimates, read_estimates
 from pipelines.estimates.tables import COLUMNS, TABLES, assemble
+from pipelines.provenance import frame_fingerprint
 
 
 def _tables(att: float) -> dict[str, pd.DataFrame]:

@@ -7,6 +7,8 @@ working directory instead of through ``pipelines.settings`` fails.
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -67,3 +69,26 @@ def test_notebook_runs_on_the_published_tables(
         if output.get("output_type") == "error"
     ]
     assert errors == []
+
+
+def test_make_notebooks_runs_them_on_the_published_tables(
+    small_run,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """``make notebooks``' own command, as the README documents it for the demo environment."""
+    plan = subprocess.run(
+        ["make", "-n", "notebooks"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    (command,) = [line for line in plan.splitlines() if "jupyter execute" in line]
+    ran = subprocess.run(
+        command,
+        shell=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **small_run.environment},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    for path in NOTEBOOKS:
+        assert f"Executing {path.relative_to(PROJECT_ROOT)}" in ran.stderr

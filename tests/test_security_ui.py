@@ -21,7 +21,7 @@ def test_make_dev_binds_the_ui_to_127_0_0_1() -> None:
     plan = subprocess.run(
         ["make", "-n", "dev"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
     ).stdout
-    (command,) = [line for line in plan.splitlines() if "dagster dev" in line]
+    (command,) = [line for line in plan.splitlines() if "dg dev" in line]
     assert _HOST.findall(command) == ["127.0.0.1"]
 
 

@@ -1,7 +1,39 @@
 """Difference-in-differences estimators: a pure statistics library.
 
-numpy, scipy, statsmodels and pandas only: no Dagster, no DuckDB. Analysts import it directly;
-the pipeline's assets only wire it to the marts.
+numpy, scipy, statsmodels and pandas only: no Dagster, no DuckDB, no other `pipelines`
+package. Analysts import it directly; the pipeline's assets only wire it to the marts.
+
+Public surface (import from `pipelines.did`, or from the module named here):
+
+- `attgt`: `att_gt`, Callaway & Sant'Anna (2021) group-time effects ATT(g,t);
+- `aggte`: `aggte`, their aggregations (overall, event study, by cohort, by period);
+- `twfe`: `twfe`, two-way fixed effects, static or event study;
+- `sun_abraham`: `sun_abraham`, the interaction-weighted event study;
+- `imputation`: `did_imputation`, Borusyak, Jaravel & Spiess (2024);
+- `wild_bootstrap`: `wild_bootstrap`, wild cluster bootstrap for few clusters;
+- `bacon`: `bacon_decomposition`, Goodman-Bacon (2021);
+- `honest`: `honest_did`, `honest_did_from_result`, HonestDiD sensitivity analysis;
+- `randomization`: `randomization_inference` for the aggregated ATT;
+- `dose`: `att_by_dose_group`, `dose_response`;
+- `balance`: `baseline_equivalence`; `effect_size`: Hedges' g and the improvement index (WWC).
+
+Estimators return frozen result objects with `to_frame()` and `summary()`, and all but
+`WildBootstrapResult` a Plotly `plot()`.
+
+Private subpackages, grouped by role (not part of the API; names may change):
+
+- `_group_time/`: Callaway & Sant'Anna internals: validation and reshaping (`prepare`,
+  `design`), the (g,t) cells and comparison groups (`cells`), the 2x2 estimators
+  (`drdid_panel`, `drdid_rc`) with their nuisance models (`nuisance`), batching (`estimate`);
+- `_influence/`: inference from influence functions: analytic standard errors (`analytic`),
+  the multiplier bootstrap (`multiplier`), pointwise and uniform intervals (`intervals`);
+- `_regression/`: the fixed-effects engine (`fixed_effects`: absorbing, OLS, CRV1 as fixest),
+  the regression event studies' input checks and two-way fit (`panel_input`), covariate
+  formulas (`formula`);
+- `_honest/`: HonestDiD internals (`arp`, `flci`, and `rng`, R-compatible draws);
+- `_results/`: the result classes' shared bases and presentation: `base.Result` (the
+  interface), `group_time` (`GroupTimeResult`, its table, summaries and figures),
+  `event_study` (`EventStudyResult`, `ClusteredRegressionResult`, coefficient tables, figure).
 """
 
 from pipelines.did.aggte import AggteResult as AggteResult

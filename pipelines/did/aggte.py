@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did import _report
-from pipelines.did._inference import vcov
-from pipelines.did._intervals import IntervalSettings, build_intervals
-from pipelines.did.attgt import AttGtResult, estimate_frame
+from pipelines.did._influence.intervals import IntervalSettings, build_intervals
+from pipelines.did._results import group_time
+from pipelines.did._results.base import symmetric_interval
+from pipelines.did._results.group_time import GroupTimeResult, estimate_frame
+from pipelines.did.attgt import AttGtResult
 
 _KEY_COLUMN = {"dynamic": "event_time", "group": "group", "calendar": "time"}
 
 
 @dataclass(frozen=True)
-class AggteResult:
+class AggteResult(GroupTimeResult):
     """An aggregated effect (`overall_att`) and, except for "simple", its components."""
 
     type: str
@@ -47,16 +48,7 @@ class AggteResult:
     @property
     def overall_ci(self) -> tuple[float, float]:
         """Pointwise interval for the overall effect."""
-        half_width = self.overall_crit_val * self.overall_se
-        return self.overall_att - half_width, self.overall_att + half_width
-
-    @property
-    def ci_lower(self) -> np.ndarray:
-        return self.att - self.crit_val * self.se
-
-    @property
-    def ci_upper(self) -> np.ndarray:
-        return self.att + self.crit_val * self.se
+        return symmetric_interval(self.overall_att, self.overall_se, self.overall_crit_val)
 
     @property
     def event_times(self) -> np.ndarray:
@@ -69,30 +61,23 @@ class AggteResult:
     def coef(self) -> np.ndarray:
         return self.att
 
-    @property
-    def vcov(self) -> np.ndarray:
-        """Large-sample covariance of the components (from their influence functions, as R)."""
-        return vcov(self.influence_function, self.cluster)
+    def _key_columns(self) -> dict[str, np.ndarray]:
+        return {_KEY_COLUMN[self.type]: self.keys}
 
     def to_frame(self) -> pd.DataFrame:
         """Components keyed by event_time, group or time; the overall row for "simple"."""
         if self.type == "simple":
             lower, upper = self.overall_ci
             return estimate_frame({}, [self.overall_att], [self.overall_se], [lower], [upper])
-        return estimate_frame(
-            {_KEY_COLUMN[self.type]: self.keys}, self.att, self.se, self.ci_lower, self.ci_upper
-        )
+        return super().to_frame()
 
     def summary(self) -> str:
         """A readable table of the overall effect and its components."""
-        return _report.aggte_summary(self)
+        return group_time.aggte_summary(self)
 
     def plot(self):
         """Plotly figure: an event study for "dynamic", effects by group or period otherwise."""
-        return _report.aggte_figure(self)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return group_time.aggte_figure(self)
 
 
 class _Aggregator:

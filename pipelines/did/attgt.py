@@ -9,18 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from pipelines.did import _report
-from pipelines.did._cells import enumerate_cells
-from pipelines.did._estimate import estimate_cells
-from pipelines.did._formula import parse_covariates_by_group
-from pipelines.did._inference import standard_errors, sum_of_squares, vcov, wald_pretest
-from pipelines.did._intervals import IntervalSettings, build_intervals
-from pipelines.did._prepare import prepare
+from pipelines.did._group_time.cells import enumerate_cells
+from pipelines.did._group_time.estimate import estimate_cells
+from pipelines.did._group_time.prepare import prepare
+from pipelines.did._influence.analytic import standard_errors, sum_of_squares, wald_pretest
+from pipelines.did._influence.intervals import IntervalSettings, build_intervals
+from pipelines.did._regression.formula import parse_covariates_by_group
+from pipelines.did._results import group_time
+from pipelines.did._results.group_time import GroupTimeResult
 from pipelines.did.overlap import GroupOverlap
 
 _CHOICES = {
@@ -30,29 +30,8 @@ _CHOICES = {
 }
 
 
-def periods_column(values: np.ndarray) -> np.ndarray:
-    """Periods as integers when they are whole numbers (years), as floats otherwise."""
-    if len(values) and np.isfinite(values).all() and (values == np.round(values)).all():
-        return values.astype(np.int64)
-    return values
-
-
-def estimate_frame(
-    keys: dict[str, np.ndarray],
-    att: np.ndarray,
-    se: np.ndarray,
-    ci_lower: np.ndarray,
-    ci_upper: np.ndarray,
-) -> pd.DataFrame:
-    """The estimate table of att_gt and aggte: key period columns, att, se and interval."""
-    columns = {name: periods_column(values) for name, values in keys.items()}
-    return pd.DataFrame(
-        {**columns, "att": att, "se": se, "ci_lower": ci_lower, "ci_upper": ci_upper}
-    )
-
-
 @dataclass(frozen=True)
-class AttGtResult:
+class AttGtResult(GroupTimeResult):
     """Group-time ATTs with their influence functions, intervals and the pre-trend test.
 
     `influence_function` is (n_units x cells), scaled as in R `did`: a cell's large-sample
@@ -88,43 +67,20 @@ class AttGtResult:
         """The cohorts with cells set to missing for lack of overlap."""
         return tuple(record for record in self.overlap if record.not_estimable)
 
-    @cached_property
-    def vcov(self) -> np.ndarray:
-        """Large-sample covariance matrix of the ATT(g,t) estimates (R's V / n)."""
-        return vcov(self.influence_function, self.cluster)
-
-    @property
-    def ci_lower(self) -> np.ndarray:
-        return self.att - self.crit_val * self.se
-
-    @property
-    def ci_upper(self) -> np.ndarray:
-        return self.att + self.crit_val * self.se
-
     @property
     def n_clusters(self) -> int:
         return self.n_units if self.cluster is None else int(self.cluster.max()) + 1
 
-    def to_frame(self) -> pd.DataFrame:
-        """One row per cell: group, time, att, se, ci_lower, ci_upper."""
-        return estimate_frame(
-            {"group": self.group, "time": self.time},
-            self.att,
-            self.se,
-            self.ci_lower,
-            self.ci_upper,
-        )
+    def _key_columns(self) -> dict[str, np.ndarray]:
+        return {"group": self.group, "time": self.time}
 
     def summary(self) -> str:
         """A readable table of the estimates, the interval type and the pre-test."""
-        return _report.attgt_summary(self)
+        return group_time.attgt_summary(self)
 
     def plot(self):
         """Plotly figure of ATT(g,t) with intervals, one panel per cohort."""
-        return _report.attgt_figure(self)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return group_time.attgt_figure(self)
 
 
 def _check_choice(name: str, value: str) -> None:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipelines.did._results.base import Result
+
 TREATED_VS_NEVER = "treated vs never treated"
 EARLIER_VS_LATER = "earlier vs later treated"
 LATER_VS_EARLIER = "later vs earlier treated"
@@ -32,7 +34,7 @@ _TYPE_ORDER = (EARLIER_VS_LATER, LATER_VS_EARLIER, TREATED_VS_NEVER, TREATED_VS_
 
 
 @dataclass(frozen=True)
-class BaconResult:
+class BaconResult(Result):
     """All 2×2 comparisons behind a TWFE coefficient, their weights and estimates.
 
     Timing groups are labelled by their first treated period; never-treated units by ``inf``.

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pipelines.did._results.base import Result
 from pipelines.did.effect_size import (
     EQUIVALENCE_ADJUSTMENT,
     EQUIVALENCE_SATISFIED,
@@ -45,7 +46,7 @@ _COLORS = {
 
 
 @dataclass(frozen=True)
-class BalanceResult:
+class BalanceResult(Result):
     """Baseline differences per variable with their WWC classification."""
 
     frame: pd.DataFrame = field(repr=False)

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._prepare import PreparedData
+from pipelines.did._group_time.prepare import PreparedData
+from pipelines.did._results.base import Result
 from pipelines.did.aggte import AggteResult, aggte
 from pipelines.did.attgt import att_gt
 from pipelines.did.randomization import unit_panel
@@ -101,7 +102,7 @@ def treated_doses(
 
 
 @dataclass(frozen=True)
-class DoseGroupResult:
+class DoseGroupResult(Result):
     """Callaway–Sant'Anna ATT per dose group, each against the same never-treated units."""
 
     frame: pd.DataFrame = field(repr=False)
@@ -426,7 +427,7 @@ def _se_and_ci(estimate: float, se: float, z: float, level: str) -> str:
 
 
 @dataclass(frozen=True)
-class DoseResponseResult:
+class DoseResponseResult(Result):
     """ATT(d|d) and ACRT(d|d) as functions of dose, with bootstrap bands (descriptive)."""
 
     dose_grid: np.ndarray

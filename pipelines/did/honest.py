@@ -29,7 +29,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from pipelines.did import _honest_arp, _honest_flci
+from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import flci as _honest_flci
+from pipelines.did._results.base import Result
 
 RELATIVE_MAGNITUDE = "relative_magnitude"
 SMOOTHNESS = "smoothness"
@@ -66,7 +68,7 @@ class EventStudyLike(Protocol):
 
 
 @dataclass(frozen=True)
-class HonestDiDResult:
+class HonestDiDResult(Result):
     """Robust confidence intervals for θ = l'τ_post over a grid of M, and the breakdown M."""
 
     robust: pd.DataFrame

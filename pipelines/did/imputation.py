@@ -23,7 +23,8 @@ cluster scores (`bstrap=True`) gives uniform bands.
 
 Pre-trends follow the paper's Test 1: on untreated observations only, regress Y on the fixed
 effects, covariates and indicators of the `pretrends` periods before treatment; the lead
-coefficients use CRV1 standard errors (fixest's convention, see `_fe`) and are tested jointly.
+coefficients use CRV1 standard errors (fixest's convention, see `_regression/fixed_effects.py`)
+and are tested jointly.
 """
 
 from __future__ import annotations
@@ -36,14 +37,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._event_report import (
+from pipelines.did._influence.multiplier import multiplier_bootstrap
+from pipelines.did._regression.fixed_effects import (
+    ClusteredFit,
+    FixedEffects,
+    absorb,
+    cluster_sums,
+    feols,
+    ols,
+)
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
     EventStudyResult,
     cohort_label,
 )
-from pipelines.did._fe import ClusteredFit, FixedEffects, absorb, cluster_sums, feols, ols
-from pipelines.did._multiplier import multiplier_bootstrap
-from pipelines.did._panel_input import read_panel
 
 OVERALL_TERM = "ATT"
 

@@ -104,9 +104,9 @@ def outside_support(
     the fit, so the check is repeated on the remaining units (at most ``max_rounds`` times)
     until every cohort passes. Cohorts with no unit outside support are absent.
     """
-    from pipelines.did._cells import comparison_mask, enumerate_cells
-    from pipelines.did._formula import parse_covariates_by_group
-    from pipelines.did._prepare import prepare
+    from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
+    from pipelines.did._group_time.prepare import prepare
+    from pipelines.did._regression.formula import parse_covariates_by_group
 
     covariates, by_group = parse_covariates_by_group(xformla)
     outside: dict[float, list] = {}

@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._cells import comparison_mask, enumerate_cells
-from pipelines.did._formula import parse_covariates_by_group
-from pipelines.did._prepare import PreparedData, prepare
+from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
+from pipelines.did._group_time.prepare import PreparedData, prepare
+from pipelines.did._regression.formula import parse_covariates_by_group
+from pipelines.did._results.base import Result
 from pipelines.did.aggte import aggte
 from pipelines.did.attgt import att_gt
 
@@ -250,7 +251,7 @@ class _Permuter:
 
 
 @dataclass(frozen=True)
-class RandomizationResult:
+class RandomizationResult(Result):
     """Permutation test of the aggregated ATT against Fisher's sharp null of no effect."""
 
     statistic: float  # observed aggregated ATT (equals aggte(att_gt(...)).overall_att)

@@ -19,7 +19,8 @@ Conventions follow `fixest::sunab` + `aggregate.fixest` so that results match fi
   convention; the paper's extra term for estimated shares is not added);
 - the overall ATT (`summary(..., agg = "ATT")` in fixest) averages every cell with relative
   period ≥ 0, weighted by its observation count;
-- CRV1 standard errors with fixest's small-sample factor and t(G − 1) inference (see `_fe`).
+- CRV1 standard errors with fixest's small-sample factor and t(G − 1) inference (see
+  `_regression/fixed_effects.py`).
 """
 
 from __future__ import annotations
@@ -31,21 +32,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pipelines.did._event_report import (
+from pipelines.did._regression.fixed_effects import ClusteredFit, linear_combination, t_inference
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.base import symmetric_interval
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
-    EventStudyResult,
-    coefficient_frame,
+    ClusteredRegressionResult,
     coefficient_lines,
     cohort_label,
 )
-from pipelines.did._fe import ClusteredFit, linear_combination, t_inference
-from pipelines.did._panel_input import read_panel
 
 NEVER_TREATED = "never treated"
 
 
 @dataclass(frozen=True)
-class SunAbrahamResult(EventStudyResult):
+class SunAbrahamResult(ClusteredRegressionResult):
     """Interaction-weighted event study with CRV1 inference.
 
     `coef` and `vcov` hold the event-time effects (in event-time order, named
@@ -77,22 +78,10 @@ class SunAbrahamResult(EventStudyResult):
     fit: ClusteredFit = field(repr=False)  # the saturated regression (CATT coefficients)
 
     @property
-    def df_t(self) -> int:
-        """Degrees of freedom of the t reference distribution: clusters − 1, as fixest."""
-        return self.fit.df_t
-
-    @property
     def overall_ci(self) -> tuple[float, float]:
         """Confidence interval of the overall ATT (t with G − 1 df)."""
         crit = float(stats.t.ppf(1 - self.alp / 2, self.df_t))
-        return self.overall_att - crit * self.overall_se, self.overall_att + crit * self.overall_se
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per event time, then per covariate: estimate, SE, t, p and CI."""
-        event_times = dict(zip(self.event_terms, self.event_times, strict=True))
-        return coefficient_frame(
-            self.coef, self.se, self.df_t, self.alp, self.n_obs, self.n_clusters, event_times
-        )
+        return symmetric_interval(self.overall_att, self.overall_se, crit)
 
     def summary(self) -> str:
         """A plain-text table of the event-time effects and the overall ATT."""
@@ -109,9 +98,7 @@ class SunAbrahamResult(EventStudyResult):
             else f"last-treated cohort {cohort_label(self.control_cohort)} (periods before it)"
         )
         lines += [
-            f"Observations: {self.n_obs}  units: {self.n_units}  "
-            f"clusters ({self.cluster_var}): {self.n_clusters}  cohort cells: "
-            f"{len(self.cohort_effects)}",
+            f"{self._sample_line()}  cohort cells: {len(self.cohort_effects)}",
             f"Control cohort: {control}. Reference period (omitted): event time {self.ref_period}.",
             "Cohort × relative-period effects weighted by cell shares; unit and time fixed "
             "effects; CRV1 standard errors with fixest's small-sample correction; "
@@ -122,8 +109,7 @@ class SunAbrahamResult(EventStudyResult):
                 f"Units treated in or before the first period, dropped: "
                 f"{self.n_dropped_always_treated}."
             )
-        if self.n_dropped_missing:
-            lines.append(f"Rows dropped for missing values: {self.n_dropped_missing}.")
+        lines += self._missing_rows_lines()
         return "\n".join(lines)
 
     def plot(self, title: str | None = None):

@@ -4,7 +4,7 @@ Shown beside the heterogeneity-robust estimators because it is what most readers
 because with staggered adoption and growing effects it can be badly biased (Goodman-Bacon
 2021): the comparison is the point. Coefficients and CRV1 standard errors reproduce
 `fixest::feols(y ~ treat | id + time, cluster = ~id)` exactly, small-sample corrections
-included (see `_fe` for the convention).
+included (see `_regression/fixed_effects.py` for the convention).
 """
 
 from __future__ import annotations
@@ -15,20 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from pipelines.did._event_report import (
+from pipelines.did._regression.fixed_effects import ClusteredFit
+from pipelines.did._regression.panel_input import read_panel
+from pipelines.did._results.event_study import (
     EVENT_PREFIX,
-    EventStudyResult,
-    coefficient_frame,
+    ClusteredRegressionResult,
     coefficient_lines,
 )
-from pipelines.did._fe import ClusteredFit
-from pipelines.did._panel_input import read_panel
 
 STATIC_TERM = "treat_post"
 
 
 @dataclass(frozen=True)
-class TwfeResult(EventStudyResult):
+class TwfeResult(ClusteredRegressionResult):
     """Estimates of a two-way fixed-effects regression with CRV1 inference.
 
     `coef` and `vcov` cover every regressor (treatment terms first, then covariates), so
@@ -52,19 +51,9 @@ class TwfeResult(EventStudyResult):
     n_dropped_missing: int
     fit: ClusteredFit = field(repr=False)
 
-    @property
-    def df_t(self) -> int:
-        """Degrees of freedom of the t reference distribution: clusters − 1, as fixest."""
-        return self.fit.df_t
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row per regressor: estimate, CRV1 SE, t, p-value and CI (t with G−1 df)."""
-        event_times = (
-            dict(zip(self.event_terms, self.event_times, strict=True)) if self.dynamic else None
-        )
-        return coefficient_frame(
-            self.coef, self.se, self.df_t, self.alp, self.n_obs, self.n_clusters, event_times
-        )
+    def _term_event_times(self) -> dict[str, int] | None:
+        # A static regression's frame has no event_time column.
+        return super()._term_event_times() if self.dynamic else None
 
     def summary(self) -> str:
         """A plain-text table of the estimates with the specification underneath."""
@@ -73,10 +62,7 @@ class TwfeResult(EventStudyResult):
             f"Two-way fixed effects ({kind}), outcome: {self.yname}",
             *coefficient_lines(self.to_frame(), self.alp),
         ]
-        lines.append(
-            f"Observations: {self.n_obs}  units: {self.n_units}  "
-            f"clusters ({self.cluster_var}): {self.n_clusters}"
-        )
+        lines.append(self._sample_line())
         lines.append(
             "Unit and time fixed effects; CRV1 standard errors with fixest's small-sample "
             f"correction; t({self.df_t}) reference distribution."
@@ -86,8 +72,7 @@ class TwfeResult(EventStudyResult):
             if self.bin_endpoints is not None:
                 lo, hi = self.bin_endpoints
                 lines.append(f"Endpoints binned: event times <= {lo} and >= {hi}.")
-        if self.n_dropped_missing:
-            lines.append(f"Rows dropped for missing values: {self.n_dropped_missing}.")
+        lines += self._missing_rows_lines()
         return "\n".join(lines)
 
     def plot(self, title: str | None = None):

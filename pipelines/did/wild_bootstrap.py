@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import (
+from pipelines.did._regression.fixed_effects import (
     ClusteredFit,
     FixedEffects,
     OLSFit,
@@ -37,6 +37,7 @@ from pipelines.did._fe import (
     is_nested,
     ols,
 )
+from pipelines.did._results.base import Result
 
 WEBB_VALUES = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 # Draws are processed in blocks so that memory stays near this many floats per array.
@@ -47,7 +48,7 @@ _TIE_TOL = 1e-10
 
 
 @dataclass(frozen=True)
-class WildBootstrapResult:
+class WildBootstrapResult(Result):
     """A wild cluster bootstrap test of one linear restriction or a joint Wald test."""
 
     hypothesis: str

@@ -2,13 +2,14 @@
 
 A version is the analysis file's hash, a fingerprint of the input marts' content (not their
 files: republishing the same rows must not count as a change) and a fingerprint of the code
-that estimates. It is published with the estimates (``estimates_provenance``); a run whose
-version matches the published one keeps the published tables.
+that estimates (:mod:`pipelines.provenance`). It is published with the estimates
+(``estimates_provenance``); a run whose version matches the published one keeps the published
+tables (:class:`PublishedEstimates` is where :func:`pipelines.provenance.reuse_or_rebuild`
+finds them).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,21 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipelines.provenance import code_fingerprint, combine, frame_fingerprint
+
 CODE_PACKAGES = ("pipelines.estimates", "pipelines.did")
-
-
-def frame_fingerprint(frame: pd.DataFrame, keys: Sequence[str]) -> str:
-    """SHA-256 of a frame's columns and rows, independent of row and column order."""
-    ordered = frame.sort_values(list(keys), kind="stable").reset_index(drop=True)
-    ordered = ordered[sorted(ordered.columns)]
-    digest = hashlib.sha256("\0".join(ordered.columns).encode())
-    digest.update(pd.util.hash_pandas_object(ordered, index=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
-def combine(*parts: str) -> str:
-    """One fingerprint from several."""
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -57,8 +46,6 @@ def current_version(
     inputs: Mapping[str, tuple[pd.DataFrame, Sequence[str]]], analysis_sha256: str
 ) -> Version:
     """Version of the estimates from ``inputs`` (name -> (frame, key columns))."""
-    from pipelines.ingest.versions import code_fingerprint
-
     inputs_fingerprint = combine(
         *(
             f"{name}:{frame_fingerprint(frame, keys)}"
@@ -79,3 +66,25 @@ def published_version(directory: Path, tables: Sequence[str]) -> Version | None:
     return Version(
         str(row["analysis_sha256"]), str(row["inputs_fingerprint"]), str(row["code_fingerprint"])
     )
+
+
+@dataclass(frozen=True)
+class PublishedEstimates:
+    """The estimate tables published in ``directory``; their version is their provenance
+    table, so saving them is publishing them."""
+
+    directory: Path
+    tables: Sequence[str]
+
+    def stored_version(self) -> Version | None:
+        return published_version(self.directory, self.tables)
+
+    def load(self) -> dict[str, pd.DataFrame]:
+        from pipelines.estimates.publish import read_estimates
+
+        return read_estimates(self.directory, self.tables)
+
+    def save(self, version: Version, built: Mapping[str, pd.DataFrame]) -> None:
+        from pipelines.estimates.publish import publish_estimates
+
+        publish_estimates(built, self.directory)

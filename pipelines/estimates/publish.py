@@ -21,8 +21,8 @@ def publish_estimates(tables: Mapping[str, pd.DataFrame], directory: Path) -> di
     """Write every table to ``directory/<name>.parquet`` atomically (all or none replaced)."""
     import duckdb
 
-    from pipelines.ingest.reader import quote_identifier
     from pipelines.marts.publish import publish_marts
+    from pipelines.sql_text import quote_identifier
     from pipelines.warehouse import read_sql, run_script
 
     stage = read_sql(PACKAGE, "stage_table.sql")

@@ -9,8 +9,9 @@ in one pass; its per-block fragments come from ``assessment_block.sql`` and
 
 from __future__ import annotations
 
-from pipelines.ingest.checks_sql import cell, sql_string
+from pipelines.ingest.validation_sql import cell
 from pipelines.layouts import GRADES, AssessmentLayout, SubjectColumns
+from pipelines.sql_text import sql_string
 from pipelines.warehouse import read_sql
 
 PACKAGE = "pipelines.ingest"

@@ -9,10 +9,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, Materiali
 
 from pipelines.ingest.checks import ingest_checks
 from pipelines.ingest.files import SOURCES
-from pipelines.warehouse import WarehouseResource, fetch_all
-
-CODE_PACKAGES = ("pipelines.ingest", "pipelines.layouts")
-"""The code whose rules decide what a file loads as: a change re-reads every file."""
+from pipelines.warehouse import WarehouseResource
 
 _DESCRIPTIONS = {
     "rosters": "Schools by spring year from data/raw/rosters/ (NCES CCD style).",
@@ -38,39 +35,24 @@ def _ingest_asset(source: str) -> AssetsDefinition:
         check_specs=[check.spec() for check in checks],
     )
     def ingest(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from pipelines.ingest.engine import ingest_source
-        from pipelines.ingest.versions import (
-            code_fingerprint,
-            combine,
-            data_fingerprint,
-            reusable_results,
-            save_version,
-        )
-        from pipelines.privacy.pseudonymize import install_sql_function, load_key
+        from pipelines.ingest.stage import stage_source
+        from pipelines.privacy.pseudonymize import load_key
         from pipelines.settings import get_settings
 
         settings = get_settings()
         key = load_key(settings)
-        rules = combine(code_fingerprint(*CODE_PACKAGES), key.fingerprint())
         with warehouse.get_connection() as conn:
-            install_sql_function(conn, key)
-            summary = ingest_source(conn, source, settings.raw_dir, context.log.info, rules)
-            staged = fetch_all(conn, f"SELECT count(*) FROM {name}")[0][0]
-            version = combine(rules, data_fingerprint(conn, sorted({source, "rosters"})))
-            results = reusable_results(conn, name, version, checks)
-            if results is None:
-                results = [check.evaluate(conn) for check in checks]
-                save_version(conn, name, version, results)
-        failed = [result for result in summary.files if result.status == "failed"]
+            staged = stage_source(conn, source, settings.raw_dir, key, checks, context.log.info)
+        failed = [result for result in staged.summary.files if result.status == "failed"]
         for result in failed:
             context.log.error(f"{result.path} was not loaded: {result.error}")
         return MaterializeResult(
             metadata={
-                **summary.metadata(),
-                "staged_rows_total": staged,
+                **staged.summary.metadata(),
+                "staged_rows_total": staged.staged_rows,
                 "failed_files": "\n".join(f"{r.path}: {r.error}" for r in failed) or "none",
             },
-            check_results=results,
+            check_results=staged.check_results,
         )
 
     return ingest

@@ -1,19 +1,10 @@
-"""Asset checks as SQL queries, and the checks of the ingest layer.
+"""The checks of the ingest layer (their queries are in ``checks/``; the machinery is
+:mod:`pipelines.query_checks`)."""
 
-Each check is a query (in ``checks/`` next to the layer's code) returning ``failures`` and up to
-five ``examples``; examples name files, codes and pseudonyms, never raw ids. Checks run inside
-the asset that owns them, on its warehouse connection, right after it materializes: a blocking
-check that fails stops everything downstream (so nothing unaccounted is ever published).
-"""
-
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import duckdb
-from dagster import AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetKey
+from dagster import AssetCheckSeverity
 
 from pipelines.ingest.ledger import UNREADABLE
-from pipelines.warehouse import fetch_all, read_sql
+from pipelines.query_checks import QueryCheck, unique_keys_check
 
 PACKAGE = "pipelines.ingest"
 
@@ -39,67 +30,6 @@ ROSTER_YEAR_OF: dict[str, str] = {
     "assessments": "s.school_year",
 }
 """Which roster year a staged row's school must appear in."""
-
-
-def fill(sql: str, fragments: Mapping[str, str]) -> str:
-    """``sql`` with its ``{placeholders}`` replaced (by code constants, never by input)."""
-    for placeholder, value in fragments.items():
-        sql = sql.replace("{" + placeholder + "}", value)
-    return sql
-
-
-@dataclass(frozen=True)
-class QueryCheck:
-    """One asset check: a query over the warehouse that counts failures."""
-
-    asset: str
-    name: str
-    package: str
-    sql_file: str
-    description: str
-    blocking: bool = False
-    severity: AssetCheckSeverity = AssetCheckSeverity.ERROR
-    fragments: Mapping[str, str] = field(default_factory=dict)
-    parameters: Mapping[str, object] = field(default_factory=dict)
-
-    def spec(self) -> AssetCheckSpec:
-        return AssetCheckSpec(
-            self.name,
-            asset=AssetKey(self.asset),
-            blocking=self.blocking,
-            description=self.description,
-        )
-
-    def result(
-        self, passed: bool, failures: int, examples: str, *, reused: bool = False
-    ) -> AssetCheckResult:
-        """The check's result; ``reused`` when it comes from a run over the same data."""
-        return AssetCheckResult(
-            asset_key=AssetKey(self.asset),
-            check_name=self.name,
-            passed=passed,
-            severity=self.severity,
-            metadata={"failures": int(failures), "examples": examples or "", "reused": reused},
-        )
-
-    def evaluate(self, conn: duckdb.DuckDBPyConnection) -> AssetCheckResult:
-        """Run the check's query now."""
-        sql = fill(read_sql(self.package, f"{self.sql_file}.sql", folder="checks"), self.fragments)
-        failures, examples = fetch_all(conn, sql, self.parameters or None)[0]
-        return self.result(failures == 0, failures, "\n".join(examples or []))
-
-
-def unique_keys_check(asset: str, table: str, keys: tuple[str, ...]) -> QueryCheck:
-    """Blocking check that no two rows of ``table`` share ``keys``."""
-    return QueryCheck(
-        asset,
-        "unique_keys",
-        PACKAGE,
-        "unique_keys",
-        f"One row per ({', '.join(keys)}), across files too.",
-        blocking=True,
-        fragments={"table": table, "keys": ", ".join(keys)},
-    )
 
 
 def ingest_checks(source: str) -> list[QueryCheck]:

@@ -23,12 +23,6 @@ from pathlib import Path
 import duckdb
 
 from pipelines.ingest import assessments
-from pipelines.ingest.checks_sql import (
-    generic_problem_sql,
-    header_lookup,
-    table_parameters,
-    table_projections,
-)
 from pipelines.ingest.files import (
     UTF8,
     UTF8_BOM,
@@ -47,6 +41,12 @@ from pipelines.ingest.ledger import (
 )
 from pipelines.ingest.reader import BatchFile, FileRejectedError, column_identifiers, read_batch
 from pipelines.ingest.recognize import Layout, RecognizedFile, recognize, sanitize_message
+from pipelines.ingest.validation_sql import (
+    generic_problem_sql,
+    header_lookup,
+    table_parameters,
+    table_projections,
+)
 from pipelines.layouts import SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
 from pipelines.warehouse import fetch_all, read_sql, run_script
 

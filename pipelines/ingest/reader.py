@@ -88,11 +88,6 @@ def column_identifiers(names: Sequence[str]) -> list[str]:
     return identifiers
 
 
-def quote_identifier(name: str) -> str:
-    """``name`` as a DuckDB identifier, whatever characters it holds."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class BatchFile:
     """One file of a batch: its ledger path, its facts, and the UTF-8 file DuckDB parses."""

@@ -10,7 +10,6 @@ as is (with its checks' outcomes from then), which keeps a no-change nightly run
 import time
 
 from dagster import (
-    AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
@@ -18,13 +17,9 @@ from dagster import (
     asset,
 )
 
-from pipelines.ingest.checks import UNIQUE_KEYS, QueryCheck, unique_keys_check
-from pipelines.ingest.files import SOURCES
 from pipelines.marts.build import CONFIDENTIAL_MARTS, MARTS
+from pipelines.marts.checks import mart_checks
 from pipelines.warehouse import WarehouseResource
-
-PACKAGE = "pipelines.marts"
-CODE_PACKAGES = ("pipelines.marts", "pipelines.layouts")
 
 MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "schools": ("stg_rosters",),
@@ -34,26 +29,6 @@ MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "school_panel": ("student_scores", "schools", "treatment"),
     "partnering_dose": ("stg_activity", "treatment", "schools"),
     "data_quality": ("stg_rosters", "stg_program", "stg_activity", "stg_assessments"),
-}
-
-MART_SOURCES: dict[str, tuple[str, ...]] = {
-    "schools": ("rosters",),
-    "student_scores": ("assessments",),
-    "school_outcomes": ("assessments",),
-    "treatment": ("rosters", "program", "activity"),
-    "school_panel": SOURCES,
-    "partnering_dose": ("rosters", "program", "activity"),
-    "data_quality": SOURCES,
-}
-"""The raw folders each mart is computed from: it is rebuilt only when one of them changed."""
-
-MART_KEYS: dict[str, tuple[str, ...]] = {
-    "schools": ("school_id", "school_year"),
-    "student_scores": UNIQUE_KEYS["assessments"],
-    "school_outcomes": ("school_id", "subject", "grade", "school_year"),
-    "treatment": ("school_id",),
-    "school_panel": ("school_id", "subject", "school_year"),
-    "partnering_dose": ("school_id", "school_year"),
 }
 
 _DESCRIPTIONS = {
@@ -70,44 +45,6 @@ _DESCRIPTIONS = {
     "data_quality": "The ingest ledger and reject counts by reason, per file.",
 }
 
-_ERROR, _WARN = AssetCheckSeverity.ERROR, AssetCheckSeverity.WARN
-
-# Checks beyond unique keys: (mart, check name, SQL file, description, severity, blocking).
-_QUERY_CHECKS: tuple[tuple[str, str, str, str, AssetCheckSeverity, bool], ...] = (
-    ("schools", "plausible_ranges", "plausible_schools", "Enrollment and FRL share in range.",
-     _ERROR, False),
-    ("student_scores", "rows_match_staging", "scores_match_staging",
-     "Every staged result is here once, with a z-score.", _ERROR, True),
-    ("student_scores", "plausible_ranges", "plausible_z", "No |z| above 6.", _WARN, False),
-    ("treatment", "plausible_ranges", "plausible_treatment",
-     "Cohorts are 0 or a spring year; last year not before the cohort.", _ERROR, True),
-    ("school_panel", "students_add_up", "outcomes_add_up",
-     "school_outcomes and school_panel count every student score once.", _ERROR, True),
-    ("school_panel", "plausible_ranges", "plausible_panel",
-     "School mean z within 3 SD, FRL share in [0, 1], students tested.", _WARN, False),
-    ("partnering_dose", "shares_add_up", "dose_shares",
-     "Minute shares add up to 1; minutes per teacher positive.", _ERROR, True),
-    ("partnering_dose", "partnered_schools_have_activity", "partnered_without_activity",
-     "Every partnered school has logged partnering in its partnered years.", _WARN, False),
-    ("partnering_dose", "activity_only_at_program_schools", "activity_outside_program",
-     "Logged partnering only at program schools in their partnered years.", _WARN, False),
-    ("data_quality", "rows_add_up", "quality_adds_up",
-     "Each file's rows add up to its rows read.", _ERROR, True),
-)  # fmt: skip
-
-
-def mart_checks(mart: str) -> list[QueryCheck]:
-    """The checks of ``marts.<mart>``."""
-    checks = []
-    if mart in MART_KEYS:
-        checks.append(unique_keys_check(mart, f"marts.{mart}", MART_KEYS[mart]))
-    for owner, name, sql_file, description, severity, blocking in _QUERY_CHECKS:
-        if owner == mart:
-            checks.append(
-                QueryCheck(mart, name, PACKAGE, sql_file, description, blocking, severity)
-            )
-    return checks
-
 
 def _mart_asset(name: str) -> AssetsDefinition:
     checks = mart_checks(name)
@@ -122,37 +59,18 @@ def _mart_asset(name: str) -> AssetsDefinition:
         check_specs=[check.spec() for check in checks],
     )
     def mart(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-        from pipelines.ingest.versions import (
-            code_fingerprint,
-            combine,
-            data_fingerprint,
-            reusable_results,
-            save_version,
-        )
-        from pipelines.marts.build import build_mart, mart_exists, mart_rows
+        from pipelines.marts.refresh import refresh_mart
 
         started = time.perf_counter()
         with warehouse.get_connection() as conn:
-            version = combine(
-                code_fingerprint(*CODE_PACKAGES), data_fingerprint(conn, MART_SOURCES[name])
-            )
-            results = None
-            if mart_exists(conn, name):
-                results = reusable_results(conn, name, version, checks)
-            rebuilt = results is None
-            if rebuilt:
-                rows = build_mart(conn, name)
-                results = [check.evaluate(conn) for check in checks]
-                save_version(conn, name, version, results)
-            else:
-                rows = mart_rows(conn, name)
+            refreshed = refresh_mart(conn, name, checks)
         return MaterializeResult(
             metadata={
-                "rows": rows,
-                "rebuilt": rebuilt,
+                "rows": refreshed.rows,
+                "rebuilt": refreshed.rebuilt,
                 "seconds": round(time.perf_counter() - started, 3),
             },
-            check_results=results,
+            check_results=refreshed.check_results,
         )
 
     return mart
@@ -168,39 +86,22 @@ def _mart_asset(name: str) -> AssetsDefinition:
 def published_marts(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    from pipelines.ingest.versions import (
-        code_fingerprint,
-        combine,
-        data_fingerprint,
-        reusable_results,
-        save_version,
-    )
-    from pipelines.marts.publish import is_published, publish_marts
+    from pipelines.marts.refresh import refresh_published_marts
     from pipelines.settings import get_settings
 
     started = time.perf_counter()
     settings = get_settings()
     with warehouse.get_connection() as conn:
-        # The marts folder is part of the version: analyst.duckdb holds its absolute path.
-        # (Not resolved: the folder is a link to the version published last.)
-        version = combine(
-            code_fingerprint(*CODE_PACKAGES),
-            data_fingerprint(conn, SOURCES),
-            str(settings.marts_dir.absolute()),
-        )
-        unchanged = reusable_results(conn, "published_marts", version, []) is not None
-        published = is_published(MARTS, settings.marts_dir) and unchanged
-        if not published:
-            publish_marts(conn, MARTS, settings.marts_dir)
-            save_version(conn, "published_marts", version, [])
-            context.log.info(f"Published {len(MARTS)} marts to {settings.marts_dir}")
+        republished = refresh_published_marts(conn, settings.marts_dir)
+    if republished:
+        context.log.info(f"Published {len(MARTS)} marts to {settings.marts_dir}")
     paths = [settings.marts_dir / f"{name}.parquet" for name in MARTS]
     return MaterializeResult(
         metadata={
             "marts_dir": str(settings.marts_dir),
             "files": "\n".join(path.name for path in paths),
             "bytes": sum(path.stat().st_size for path in paths),
-            "republished": not published,
+            "republished": republished,
             "seconds": round(time.perf_counter() - started, 3),
         }
     )

@@ -6,8 +6,8 @@ import re
 
 import duckdb
 
-from pipelines.ingest.checks_sql import sql_string
 from pipelines.layouts import ACTIVITY_TYPES, RECORD_TYPES
+from pipelines.sql_text import sql_string
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.marts"

@@ -27,8 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.checks_sql import sql_string
-from pipelines.ingest.reader import quote_identifier
+from pipelines.sql_text import quote_identifier, sql_string
 from pipelines.warehouse import read_sql, run_script
 
 PACKAGE = "pipelines.marts"

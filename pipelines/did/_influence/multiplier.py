@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipelines.did._inference import TINY_SE, cluster_sums
+from pipelines.did._influence.analytic import TINY_SE, cluster_sums
 
 # Draws are generated in blocks so the sign matrix stays a few tens of megabytes.
 _BLOCK_ENTRIES = 4_000_000

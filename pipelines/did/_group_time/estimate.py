@@ -15,11 +15,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipelines.did._cells import Cell, comparison_mask
-from pipelines.did._drdid_panel import PANEL_ESTIMATORS, BatchEstimate
-from pipelines.did._drdid_rc import RC_ESTIMATORS
-from pipelines.did._nuisance import SingularDesignError
-from pipelines.did._prepare import PanelArrays, PreparedData, RowArrays
+from pipelines.did._group_time.cells import Cell, comparison_mask
+from pipelines.did._group_time.drdid_panel import PANEL_ESTIMATORS, BatchEstimate
+from pipelines.did._group_time.drdid_rc import RC_ESTIMATORS
+from pipelines.did._group_time.nuisance import SingularDesignError
+from pipelines.did._group_time.prepare import PanelArrays, PreparedData, RowArrays
 from pipelines.did.overlap import (
     OVERLAP_LIMIT,
     GroupOverlap,

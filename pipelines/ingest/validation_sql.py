@@ -1,4 +1,4 @@
-"""SQL fragments derived from layout declarations: column projections and generic cell checks.
+"""Validation SQL derived from layout declarations: column projections and generic cell rules.
 
 The rules a layout declares as data (which cells are required, integer, dates, closed
 vocabularies, ids) become one SQL ``CASE`` per file; the rules specific to one source (code
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pipelines.ingest.reader import quote_identifier
 from pipelines.layouts import TableLayout, normalize_header
+from pipelines.sql_text import quote_identifier, sql_string
 
 MISSING = "missing required value"
 NOT_A_NUMBER = "not a number"
@@ -19,11 +19,6 @@ INVALID_CODE = "invalid code"
 OUT_OF_RANGE = "out of range"
 TOO_LARGE_DETAIL = "'larger than a 32-bit integer'"
 DATE_DETAIL = "'expected format ' || $date_format"
-
-
-def sql_string(text: str) -> str:
-    """``text`` as a SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def header_lookup(header: Sequence[str], identifiers: Sequence[str]) -> dict[str, str]:

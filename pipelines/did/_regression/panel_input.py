@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import ClusteredFit, FixedEffects, feols
-from pipelines.did._formula import parse_covariates
+from pipelines.did._regression.fixed_effects import ClusteredFit, FixedEffects, feols
+from pipelines.did._regression.formula import parse_covariates
 
 
 @dataclass(frozen=True)

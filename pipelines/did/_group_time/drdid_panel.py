@@ -18,7 +18,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from pipelines.did._nuisance import SingularDesignError, is_singular, logit_fitted, wls_coefficients
+from pipelines.did._group_time.nuisance import (
+    SingularDesignError,
+    is_singular,
+    logit_fitted,
+    wls_coefficients,
+)
 
 # Control units with a propensity score at or above this are trimmed, as in DRDID.
 TRIM_LEVEL = 0.995

@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from pipelines.did._design import check_full_rank, columns_of, design_matrix
+from pipelines.did._group_time.design import check_full_rank, columns_of, design_matrix
 
 
 @dataclass(frozen=True)

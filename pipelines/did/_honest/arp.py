@@ -30,7 +30,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.stats import truncnorm
 
-from pipelines.did._honest_rng import r_normal_matrix, r_quantile, symmetric_root
+from pipelines.did._honest.rng import r_normal_matrix, r_quantile, symmetric_root
 
 LF_SIMULATIONS = 1000
 

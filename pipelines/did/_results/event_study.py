@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.did._fe import t_inference
+from pipelines.did._regression.fixed_effects import t_inference
+from pipelines.did._results.base import Result
 
 # Name prefix of event-time coefficients: "event_time::-1", as fixest prints `i(rel, ref)`.
 EVENT_PREFIX = "event_time::"
 
 
-class EventStudyResult:
+class EventStudyResult(Result):
     """What the regression event-study results share, given their `coef`, `vcov`,
     `event_terms`, `event_times` (event-study block first), `alp`, `yname` and a `to_frame`
     with term, estimate, ci_lower and ci_upper columns (and event_time unless static)."""
@@ -48,6 +49,46 @@ class EventStudyResult:
             ref_period=ref_period,
             static=static,
         )
+
+
+class ClusteredRegressionResult(EventStudyResult):
+    """A result read off one clustered fixed-effects regression (`fit`), as `twfe` and
+    `sun_abraham` give: t(G − 1) inference as fixest, the coefficient table and the sample
+    lines of the summary. Besides `EventStudyResult`'s attributes it needs `fit`, `n_obs`,
+    `n_units`, `n_clusters`, `cluster_var` and `n_dropped_missing`."""
+
+    @property
+    def df_t(self) -> int:
+        """Degrees of freedom of the t reference distribution: clusters − 1, as fixest."""
+        return self.fit.df_t
+
+    def _term_event_times(self) -> dict[str, int] | None:
+        """Event time of each event term for the frame's event_time column (None: no column)."""
+        return dict(zip(self.event_terms, self.event_times, strict=True))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per regressor (event terms, then covariates): estimate, CRV1 SE, t, p-value
+        and CI (t with G − 1 df)."""
+        return coefficient_frame(
+            self.coef,
+            self.se,
+            self.df_t,
+            self.alp,
+            self.n_obs,
+            self.n_clusters,
+            self._term_event_times(),
+        )
+
+    def _sample_line(self) -> str:
+        return (
+            f"Observations: {self.n_obs}  units: {self.n_units}  "
+            f"clusters ({self.cluster_var}): {self.n_clusters}"
+        )
+
+    def _missing_rows_lines(self) -> list[str]:
+        if not self.n_dropped_missing:
+            return []
+        return [f"Rows dropped for missing values: {self.n_dropped_missing}."]
 
 
 def cohort_label(value: float) -> str:

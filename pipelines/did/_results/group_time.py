@@ -1,13 +1,19 @@
-"""Text summaries and Plotly figures for group-time results and their aggregations.
+"""The base of group-time results and their aggregations, their estimate table, text summaries
+and Plotly figures.
 
 Plotly is imported inside the figure functions so that importing the library stays light.
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+
+from pipelines.did._influence.analytic import vcov
+from pipelines.did._results.base import Result
 
 if TYPE_CHECKING:
     from pipelines.did.aggte import AggteResult
@@ -23,6 +29,62 @@ _AGGREGATIONS = {
 }
 _PRE_COLOR = "#7f7f7f"
 _POST_COLOR = "#1f77b4"
+
+
+class GroupTimeResult(Result):
+    """What `AttGtResult` and `AggteResult` share.
+
+    A subclass holds estimates `att` with standard errors `se` and critical values `crit_val`
+    (the intervals are att +/- crit_val * se, estimate by estimate), their influence functions
+    `influence_function` (n_units x estimates, scaled as in R `did`) and the unit clusters
+    `cluster` (None: units are the clusters), and names the period columns keying its
+    estimates in `_key_columns`.
+    """
+
+    @property
+    def ci_lower(self) -> np.ndarray:
+        return self.att - self.crit_val * self.se
+
+    @property
+    def ci_upper(self) -> np.ndarray:
+        return self.att + self.crit_val * self.se
+
+    @cached_property
+    def vcov(self) -> np.ndarray:
+        """Large-sample covariance of the estimates from their influence functions (R's V / n)."""
+        return vcov(self.influence_function, self.cluster)
+
+    def _key_columns(self) -> dict[str, np.ndarray]:
+        """The period columns (group, time, event_time) that key each estimate."""
+        raise NotImplementedError
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per estimate: its key columns, att, se, ci_lower, ci_upper."""
+        return estimate_frame(self._key_columns(), self.att, self.se, self.ci_lower, self.ci_upper)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def periods_column(values: np.ndarray) -> np.ndarray:
+    """Periods as integers when they are whole numbers (years), as floats otherwise."""
+    if len(values) and np.isfinite(values).all() and (values == np.round(values)).all():
+        return values.astype(np.int64)
+    return values
+
+
+def estimate_frame(
+    keys: dict[str, np.ndarray],
+    att: np.ndarray,
+    se: np.ndarray,
+    ci_lower: np.ndarray,
+    ci_upper: np.ndarray,
+) -> pd.DataFrame:
+    """The estimate table of att_gt and aggte: key period columns, att, se and interval."""
+    columns = {name: periods_column(values) for name, values in keys.items()}
+    return pd.DataFrame(
+        {**columns, "att": att, "se": se, "ci_lower": ci_lower, "ci_upper": ci_upper}
+    )
 
 
 def _number(value: float, width: int = 9) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.did._drdid_panel import (
+from pipelines.did._group_time.drdid_panel import (
     BatchEstimate,
     _control_gram_inverse,
     _propensity,
     _pscore_linear_rep,
 )
-from pipelines.did._nuisance import wls_coefficients
+from pipelines.did._group_time.nuisance import wls_coefficients
 
 
 def _fit_subset(x: np.ndarray, y: np.ndarray, w: np.ndarray, subset: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import ndtr
 from scipy.stats import norm
 
-from pipelines.did._honest_rng import SimulatedFoldedNormalQuantile
+from pipelines.did._honest.rng import SimulatedFoldedNormalQuantile
 
 FoldedQuantile = Callable[[float, float], float]
 

@@ -1,7 +1,7 @@
 """Standard errors, degrees of freedom and critical values for a set of estimates.
 
 One place decides how intervals are built, for ATT(g,t) cells and their aggregations alike:
-- analytic standard errors (R's, or the small-sample version, see `_inference`);
+- analytic standard errors (R's, or the small-sample version, see `analytic`);
 - with `bstrap`, multiplier-bootstrap standard errors, rescaled by the same small-sample factor;
 - pointwise critical values from Student t (normal without the small-sample correction);
 - with `cband`, uniform bands: the bootstrap sup-t quantile gives the band's level per
@@ -16,8 +16,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from pipelines.did._inference import pointwise_critical_values, standard_errors, uncertainty
-from pipelines.did._multiplier import multiplier_bootstrap
+from pipelines.did._influence.analytic import (
+    pointwise_critical_values,
+    standard_errors,
+    uncertainty,
+)
+from pipelines.did._influence.multiplier import multiplier_bootstrap
 
 
 class IntervalSettings(NamedTuple):
