@@ -136,7 +136,8 @@ def test_every_step_ran_and_the_doubly_robust_refusal_is_not_estimable_not_faile
         refused["message"]
         .str.match(
             r"cohort 2012: \d+ of 15 partnered schools have no comparable comparison school "
-            r"\(fitted propensity >= 0\.999\); those cells are not estimable"
+            r"\(fitted propensity >= 0\.999\); those cells are not estimable\. Aggregates cover "
+            r"the cells that could be estimated \(cohorts 2013;"
         )
         .all()
     )

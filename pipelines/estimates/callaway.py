@@ -178,7 +178,8 @@ def _refusal(refused, result) -> str:
         "cells are not estimable"
         for record in refused
     ]
-    kept = sorted({int(g) for g, a in zip(result.group, result.att, strict=True) if a == a})
+    estimated = ~np.isnan(result.att) & (result.group <= result.time)
+    kept = sorted({int(g) for g in result.group[estimated]})
     covered = ", ".join(str(g) for g in kept) or "none"
     return (
         "; ".join(parts)
