@@ -327,3 +327,24 @@ def test_a_subject_without_rows_is_recorded_as_failed() -> None:
     assert list(science["status"]) == ["failed"]
     assert "no rows for subject 'science'" in science["message"].item()
     assert set(tables["estimates_comparison"]["subject"]) == {"ela"}
+
+
+def test_a_specification_with_no_estimable_cohort_publishes_its_cells_only() -> None:
+    """Every cohort outside support: the refusal is said in words and nothing is aggregated."""
+    panel = simulated_school_panel(200, {2012: 8, 2013: 10}, seed=5)
+    analysis = load_analysis()
+    spec = analysis.specifications["cs_doubly_robust"]
+    frame = subject_panels(panel, analysis)[0].frame
+    rng = np.random.default_rng(5)
+    schools = frame["school_id"].unique()
+    noise = pd.Series(rng.normal(0, 1, len(schools)), index=schools)
+    frame = frame.assign(separating=frame["school_id"].map(noise) + 8.0 * (frame["cohort"] > 0))
+    fit = estimate_callaway(
+        frame, "mean_z", {2012: ["separating"], 2013: ["separating"]}, spec, analysis
+    )
+    assert fit.overall is None and fit.aggregate.empty and fit.event_study.empty
+    assert fit.attgt.loc[fit.attgt["event_time"] >= 0, "att"].isna().all()
+    assert fit.not_estimable.startswith("cohort 2012: 8 of 8 partnered schools")
+    assert "cohort 2013: 10 of 10" in fit.not_estimable
+    assert fit.not_estimable.endswith("No cohort has an estimable effect: nothing is aggregated")
+    assert list(fit.overlap["n_outside_support"]) == [8, 10]

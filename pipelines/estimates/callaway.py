@@ -27,7 +27,7 @@ class CallawayEstimates:
     aggregate: pd.DataFrame
     event_study: pd.DataFrame
     pretrend: pd.DataFrame
-    overall: dict  # att, se, df, ci_lower, ci_upper, n_treated_schools, n_comparison_schools
+    overall: dict | None  # att, se, df, ci_lower, ci_upper, n_treated_schools, ...; None: none
     overlap: pd.DataFrame  # OVERLAP_COLUMNS, one row per cohort checked (dr, ipw)
     not_estimable: str = ""
     """Why some cells could not be estimated (no overlap), in words; "" when all were."""
@@ -75,12 +75,33 @@ def estimate_callaway(
         warnings.simplefilter("ignore", OverlapWarning)
         result = att_gt(frame, outcome, TIME, ID, GROUP, **arguments)
     refused = result.not_estimable
+    attgt = result.to_frame()
+    attgt.insert(2, "event_time", attgt["time"] - attgt["group"])
+    pretrend = pd.DataFrame(
+        {
+            "test": ["Wald test that every pre-program ATT(g,t) is zero"],
+            "statistic": [result.pretest_stat],
+            "df": [result.pretest_df],
+            "p_value": [result.pretest_pvalue],
+        }
+    )
+    if refused and not (~np.isnan(result.att) & (result.group <= result.time)).any():
+        # No cohort has an effect that could be estimated: nothing to aggregate.
+        return CallawayEstimates(
+            result=result,
+            attgt=attgt.astype({"group": int, "time": int, "event_time": int}),
+            aggregate=pd.DataFrame(),
+            event_study=pd.DataFrame(),
+            pretrend=pretrend,
+            overall=None,
+            overlap=set_aside if spec.common_support else _overlap_frame(result),
+            not_estimable=_refusal(refused, result),
+            n_set_aside=int(set_aside["n_outside_support"].sum()),
+        )
     aggregates = {
         kind: aggte(result, type=kind, random_state=analysis.seed, na_rm=bool(refused))
         for kind in AGGREGATIONS
     }
-    attgt = result.to_frame()
-    attgt.insert(2, "event_time", attgt["time"] - attgt["group"])
     simple = aggregates["simple"]
     lower, upper = simple.overall_ci
     treated = np.isfinite(result.unit_group) & np.isin(result.unit_group, result.group)
@@ -98,14 +119,7 @@ def estimate_callaway(
         attgt=attgt.astype({"group": int, "time": int, "event_time": int}),
         aggregate=_aggregate_frame(aggregates),
         event_study=_event_study_frame(aggregates["dynamic"], spec),
-        pretrend=pd.DataFrame(
-            {
-                "test": ["Wald test that every pre-program ATT(g,t) is zero"],
-                "statistic": [result.pretest_stat],
-                "df": [result.pretest_df],
-                "p_value": [result.pretest_pvalue],
-            }
-        ),
+        pretrend=pretrend,
         overall=overall,
         overlap=set_aside if spec.common_support else _overlap_frame(result),
         not_estimable=_refusal(refused, result),
@@ -180,7 +194,9 @@ def _refusal(refused, result) -> str:
     ]
     estimated = ~np.isnan(result.att) & (result.group <= result.time)
     kept = sorted({int(g) for g in result.group[estimated]})
-    covered = ", ".join(str(g) for g in kept) or "none"
+    if not kept:
+        return "; ".join(parts) + ". No cohort has an estimable effect: nothing is aggregated"
+    covered = ", ".join(str(g) for g in kept)
     return (
         "; ".join(parts)
         + f". Aggregates cover the cells that could be estimated (cohorts {covered}; R's "
