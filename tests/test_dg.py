@@ -7,9 +7,11 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -78,19 +80,21 @@ def test_make_dev_serves_the_ui_on_loopback_without_warnings(data_dir: Path) -> 
         start_new_session=True,
     )
     output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(ui.stdout), daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 120
-        assert ui.stdout is not None
-        while time.monotonic() < deadline:
-            line = ui.stdout.readline()
-            if not line:
+        deadline = time.monotonic() + 240  # dg starts the webserver and the daemon
+        while time.monotonic() < deadline and ui.poll() is None:
+            if "Serving dagster-webserver" in "".join(output):
                 break
-            output.append(line)
-            if "Serving dagster-webserver" in line:
-                break
+            time.sleep(0.5)
         text = "".join(output)
         assert f"http://127.0.0.1:{port}" in text, text[-3000:]
         assert not re.search(r"Warning|deprecat|superseded", text, re.IGNORECASE), text[-3000:]
     finally:
-        os.killpg(ui.pid, 15)
-        ui.wait(timeout=60)
+        os.killpg(ui.pid, signal.SIGTERM)
+        try:
+            ui.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(ui.pid, signal.SIGKILL)
+            ui.wait(timeout=60)

@@ -232,6 +232,8 @@ for name in opened:
         continue  # code being imported (and the import system probing its search path)
     if any(path.is_relative_to(lib) for lib in libraries):
         continue  # the libraries' own files
+    if any(part.endswith((".egg-info", ".dist-info")) for part in path.parts):
+        continue  # installed packages' metadata (importlib.metadata looking up entry points)
     read.append(str(path))
 print(json.dumps({"templates": sorted({
     str(Path(n.decode() if isinstance(n, bytes) else n).resolve().relative_to(templates))

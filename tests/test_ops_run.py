@@ -305,7 +305,12 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert re.search(r"^estimates: \d+ tables published", out, re.M)
     # The documented refusal (no overlap for doubly robust) is named, but it is not a failure.
     assert "estimation step(s) failed" not in out
-    refused = re.search(r"^estimates: .*?; (\d+) step\(s\) not estimable: (.*)$", out, re.M)
+    refused = re.search(
+        r"^estimates: .*?; (\d+) step\(s\) not estimable \(expected refusals, not failures\): "
+        r"(.*)$",
+        out,
+        re.M,
+    )
     assert refused is not None
     assert refused.group(2) == "cs_doubly_robust estimate (ela, math, science)"
     report = _data(baseline.home) / "reports" / "impact_report.html"
@@ -593,3 +598,23 @@ def test_published_tables_show_no_count_under_ten_students(baseline: Baseline) -
     internal = {key: value for key, value in smallest.items() if key not in public}
     assert confidentiality["school_outcomes"] == confidentiality["school_panel"] == "internal"
     assert internal[("school_outcomes", "n_tested")] < MIN_CELL_SIZE
+
+
+def test_summary_shows_not_estimable_steps_apart_from_failures() -> None:
+    from pipelines.ops.run import _estimates_line
+
+    status = {
+        "rebuilt": True,
+        "failed_steps": 0,
+        "not_estimable_steps": 3,
+        "not_estimable_in": "cs_doubly_robust estimate (ela, math, science)",
+    }
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "failed" not in line
+    assert line.endswith(
+        "3 step(s) not estimable (expected refusals, not failures): cs_doubly_robust estimate "
+        "(ela, math, science)"
+    )
+    status.update(failed_steps=1, failed_in="twfe estimate (ela)")
+    line = _estimates_line({"estimates_status": status}, {"estimates_status": "estimates"})
+    assert "1 estimation step(s) failed: twfe estimate (ela)" in line

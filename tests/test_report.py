@@ -20,21 +20,34 @@ from scipy.stats import norm
 
 from pipelines.report.render import ReportInputs, RobustnessInputs, build_report
 from pipelines.report.render.aggregate import trends_from_panel
+from pipelines.report.render.claims import headline_sentence
 from pipelines.report.render.example import example_inputs
 from pipelines.report.render.figures import figure_block
-from pipelines.report.render.glance import headline_sentence
 
 SECTION_ORDER = [
-    "at-a-glance",
-    "program",
-    "data-and-sample",
+    "highlights",
+    "study",
     "trends",
     "event-study",
     "cohort-year-effects",
-    "methods-agree",
+    "for-whom",
     "dose",
     "caveats",
     "methods",
+    "estimators",
+    "bacon",
+    "honest-did",
+    "randomization",
+    "baseline-equivalence",
+    "evidence-standards",
+    "program",
+    "data-and-sample",
+    "provenance",
+]
+SECTION_ORDER_WITHOUT_ROBUSTNESS = [
+    s
+    for s in SECTION_ORDER
+    if s not in ("bacon", "honest-did", "randomization", "baseline-equivalence")
 ]
 BANNER = "SYNTHETIC DATA — not real students"
 PLANTED_MEAN_Z = 0.123456789  # the mean of a 5-student cell: must not reach the page
@@ -161,7 +174,8 @@ def test_headline_numbers_equal_the_overall_frame(report) -> None:
         assert f"{sd(row.ci_lower)} to {sd(row.ci_upper)}" in card
         assert f"{points(row.att)} percentile points" in card
         assert f"{sd(row.att)} SD" in card
-        assert f"{int(row.n_treated_schools)} partnered" in card
+        highlights = html[html.index('<section id="highlights"') : html.index("</section>")]
+        assert f"the {int(row.n_treated_schools)} partnered schools" in highlights
 
 
 def test_ci_including_zero_is_said_in_words(report) -> None:
@@ -170,8 +184,8 @@ def test_ci_including_zero_is_said_in_words(report) -> None:
     overall = inputs.overall.set_index("subject")
     assert overall.loc["math", "ci_lower"] < 0 < overall.loc["math", "ci_upper"]
     assert overall.loc["reading", "ci_lower"] > 0
-    assert "not distinguishable from zero" in cards["math"]
-    assert "not distinguishable from zero" not in cards["reading"]
+    assert "we cannot tell" in cards["math"] and "includes zero" in cards["math"]
+    assert "includes zero" not in cards["reading"]
     assert "higher than they would have without the program" in cards["reading"]
 
 
@@ -239,7 +253,7 @@ def test_real_data_report_has_no_banner_and_skips_absent_robustness(tmp_path: Pa
     )
     html = build_report(inputs, tmp_path / "report.html").read_text(encoding="utf-8")
     assert BANNER not in html
-    assert parse(html).section_ids == SECTION_ORDER
+    assert parse(html).section_ids == SECTION_ORDER_WITHOUT_ROBUSTNESS
     assert "Goodman-Bacon decomposition" not in html
     assert "HonestDiD" not in html.split('<section id="methods"')[0]
     assert "Effects by dose group were not estimated in this run." in html

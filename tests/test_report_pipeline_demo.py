@@ -68,7 +68,10 @@ def test_report_headline_numbers_equal_estimates_aggregate(demo_run) -> None:
             return f"{x:.2f}".replace("-", "−")
 
         assert f"{sd(row['att'])} SD" in cards[subject]
-        assert f"95% CI {sd(row['ci_lower'])} to {sd(row['ci_upper'])} SD" in cards[subject]
+        assert (
+            f"{sd(row['att'])} SD ({sd(row['ci_lower'])} to {sd(row['ci_upper'])})"
+            in (cards[subject])
+        )
 
 
 def test_the_true_effect_lies_inside_the_reported_interval(demo_run) -> None:

@@ -1,4 +1,5 @@
-"""What the estimates' Dagster metadata highlights: headline effects and failed steps."""
+"""What the estimates' Dagster metadata highlights: headline effects, failed and not-estimable
+steps."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ import pandas as pd
 
 
 def highlights(name: str, tables: Mapping[str, pd.DataFrame], headline: str) -> dict[str, object]:
-    """Headline effects on the comparison table, failed and refused steps on the status table.
-
-    Only ``failed`` steps count as failures; ``not_estimable`` ones (expected refusals, such as
-    no overlap) are listed apart so the nightly summary can name them without alarm.
-    """
+    """Headline effects on the comparison table, failed steps on the status table."""
     if name == "estimates_comparison":
         rows = tables[name][tables[name]["specification"] == headline]
         return {
@@ -23,25 +20,25 @@ def highlights(name: str, tables: Mapping[str, pd.DataFrame], headline: str) -> 
     if name == "estimates_status":
         status = tables[name]
         failed = status[status["status"] == "failed"]
+        subjects = failed.groupby(["specification", "step"], sort=True)["subject"]
+        # Expected refusals (no overlap, too few units) are their own status, not failures.
         refused = status[status["status"] == "not_estimable"]
+        refused_subjects = refused.groupby(["specification", "step"], sort=True)["subject"]
         return {
+            "not_estimable_steps": len(refused),
+            "not_estimable_in": "; ".join(
+                f"{specification} {step} ({', '.join(sorted(names))})"
+                for (specification, step), names in refused_subjects
+            ),
             "failed_steps": len(failed),
             # Which steps, so a nightly summary tells a known refusal from a new failure.
-            "failed_in": _steps_text(failed),
-            "not_estimable_steps": len(refused),
-            "not_estimable_in": _steps_text(refused),
+            "failed_in": "; ".join(
+                f"{specification} {step} ({', '.join(sorted(names))})"
+                for (specification, step), names in subjects
+            ),
             "failures": "\n".join(
                 f"{r.specification} / {r.subject} / {r.step}: {r.message[:200]}"
                 for r in failed.itertuples(index=False)
             ),
         }
     return {}
-
-
-def _steps_text(status: pd.DataFrame) -> str:
-    """``specification step (subjects)`` per step, e.g. ``cs_doubly_robust estimate (ela)``."""
-    subjects = status.groupby(["specification", "step"], sort=True)["subject"]
-    return "; ".join(
-        f"{specification} {step} ({', '.join(sorted(names))})"
-        for (specification, step), names in subjects
-    )

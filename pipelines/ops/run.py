@@ -94,13 +94,12 @@ def _estimates_line(assets: dict[str, dict[str, Any]], layers: dict[str, str]) -
         line += f"; {failed} estimation step(s) failed: {where} (see the estimates_status table)"
     refused = sum(int(assets[name].get("not_estimable_steps", 0)) for name in names)
     if refused:
-        # Expected refusals (e.g. no overlap): named, but not a failure of the night.
         where = "; ".join(
             str(assets[name]["not_estimable_in"])
             for name in names
             if assets[name].get("not_estimable_in")
         )
-        line += f"; {refused} step(s) not estimable: {where}"
+        line += f"; {refused} step(s) not estimable (expected refusals, not failures): {where}"
     return line
 
 

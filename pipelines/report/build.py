@@ -24,7 +24,7 @@ from pipelines.settings import Settings
 
 REPORT_NAME = "impact_report.html"
 VERSION_FILE = ".impact_report.version"
-REPORT_MARTS = ("school_panel", "treatment", "partnering_dose", "data_quality")
+REPORT_MARTS = ("school_panel", "treatment", "partnering_dose", "data_quality", "schools")
 CODE_PACKAGES = ("pipelines.report", "pipelines.privacy")
 """The code that turns the tables into the page: its whole tree, the renderer and its templates
 included (the estimates' code counts through their provenance)."""
@@ -52,6 +52,7 @@ def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources,
         estimates=read_estimates(settings.estimates_dir, TABLES),
         headline=analysis.headline,
         outcome=analysis.outcome,
+        control_group=analysis.headline_specification.control_group,
     )
     return sources, tests_by_year(outcomes)
 
@@ -59,7 +60,11 @@ def read_sources(settings: Settings, analysis: Analysis) -> tuple[ReportSources,
 def report_version(sources: ReportSources, tests: pd.DataFrame, synthetic: bool) -> str:
     """Fingerprint of everything the report shows except its build time."""
     provenance = sources.estimates["estimates_provenance"]
-    keys = {"treatment": ["school_id"], "data_quality": ["path", "outcome", "reason"]}
+    keys = {
+        "treatment": ["school_id"],
+        "data_quality": ["path", "outcome", "reason"],
+        "schools": ["school_id", "school_year"],
+    }
     return combine(
         *provenance[["analysis_sha256", "inputs_fingerprint", "code_fingerprint"]]
         .astype(str)

@@ -14,7 +14,13 @@ import pandas as pd
 from pipelines.layouts import ACTIVITY_TYPES
 from pipelines.marts.build import column_suffix
 from pipelines.report.render.aggregate import trends_from_panel
-from pipelines.report.render.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
+from pipelines.report.render.inputs import (
+    DataFacts,
+    ProgramInputs,
+    ReportInputs,
+    RobustnessInputs,
+    StudyInputs,
+)
 
 _ESTIMATE = ["att", "se", "ci_lower", "ci_upper"]
 
@@ -31,6 +37,7 @@ class ReportSources:
     estimates: Mapping[str, pd.DataFrame]
     headline: str
     outcome: str
+    control_group: str | None = None
 
 
 def headline_subjects(sources: ReportSources) -> list[str]:
@@ -71,6 +78,7 @@ def report_inputs(sources: ReportSources, facts: DataFacts, synthetic: bool) -> 
         program=_program(sources.marts),
         data=facts,
         robustness=_robustness(estimates, sources.outcome),
+        study=_study(sources, estimates, headline),
         is_synthetic=synthetic,
         reference_period=_reference_period(headline["estimates_event_study"]),
     )
@@ -160,10 +168,26 @@ def _robustness(estimates: Mapping[str, pd.DataFrame], outcome: str) -> Robustne
             estimates["estimates_bacon"],
             ["subject", "comparison_type", "weight", "estimate"],
         ),
-        "honest": (estimates["estimates_honest_did"], ["subject", "m", "ci_lower", "ci_upper"]),
+        "honest": (
+            estimates["estimates_honest_did"],
+            _present(
+                estimates["estimates_honest_did"],
+                "subject",
+                "m",
+                "ci_lower",
+                "ci_upper",
+                "breakdown_m",
+            ),
+        ),
         "randomization": (
             estimates["estimates_randomization"],
-            ["subject", "p_value", "n_permutations"],
+            _present(
+                estimates["estimates_randomization"],
+                "subject",
+                "p_value",
+                "n_permutations",
+                "p_value_floor",
+            ),
         ),
         "balance": (balance, ["subject", "g"]),
         "dose_groups": (
@@ -177,3 +201,81 @@ def _robustness(estimates: Mapping[str, pd.DataFrame], outcome: str) -> Robustne
             for name, (frame, columns) in frames.items()
         }
     )
+
+
+def _present(frame: pd.DataFrame, *columns: str) -> list[str]:
+    """The columns of ``columns`` that the published table has (newer ones may be absent)."""
+    return [column for column in columns if column in frame.columns]
+
+
+def _optional(estimates: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
+    frame = estimates.get(name)
+    return frame.reset_index(drop=True) if frame is not None and not frame.empty else None
+
+
+def _study(
+    sources: ReportSources,
+    estimates: Mapping[str, pd.DataFrame],
+    headline: Mapping[str, pd.DataFrame],
+) -> StudyInputs:
+    """What the reader must know: estimand, schools in and out, overlap, MDE, refusals."""
+    treatment = sources.marts["treatment"]
+    panel = sources.marts["school_panel"]
+    partnered = treatment[treatment["cohort"] > 0]
+    last_roster_year = int(panel["school_year"].max())
+    left = partnered["last_year"].notna() & (partnered["last_year"] < last_roster_year)
+    aggregate = headline["estimates_aggregate"]
+    estimands = (
+        tuple(dict.fromkeys(aggregate["estimand"].dropna().astype(str)))
+        if "estimand" in aggregate.columns
+        else ()
+    )
+    levels = None
+    schools = sources.marts.get("schools")
+    if schools is not None:
+        # A school's level in its latest roster year.
+        latest = schools.sort_values("school_year").drop_duplicates("school_id", keep="last")
+        tested = set(panel["school_id"])
+        levels = (
+            latest.assign(in_analysis=latest["school_id"].isin(tested))
+            .groupby("level", as_index=False)
+            .agg(n_schools=("school_id", "nunique"), n_in_analysis=("in_analysis", "sum"))
+            .astype({"n_in_analysis": int})
+        )
+    cohorts = (
+        partnered.groupby("cohort", as_index=False)
+        .agg(n_schools=("school_id", "nunique"), n_systems=("system_code", "nunique"))
+        .sort_values("cohort")
+        .reset_index(drop=True)
+    )
+    balance = headline.get("estimates_balance")
+    if balance is None or balance.empty:
+        # The balance rows carry the robustness entry's name, not the headline's.
+        balance = _optional(estimates, "estimates_balance")
+    return StudyInputs(
+        control_group=sources.control_group,
+        estimands=estimands,
+        n_partnered=len(partnered),
+        n_left=int(left.sum()),
+        levels=levels,
+        cohorts=cohorts,
+        exit=_optional(headline, "estimates_exit"),
+        overlap=_optional(estimates, "estimates_overlap"),
+        mde=_optional(headline, "estimates_mde"),
+        status=_optional(sources.estimates, "estimates_status"),
+        balance=balance,
+        common_support=_common_support(estimates["estimates_comparison"]),
+        published_tables=tuple(
+            name for name, frame in sources.estimates.items() if frame is not None
+        ),
+        outcome=sources.outcome,
+    )
+
+
+COMMON_SUPPORT = "common_support"
+
+
+def _common_support(comparison: pd.DataFrame) -> pd.DataFrame | None:
+    """The comparison rows of the common-support specification, when one is published."""
+    rows = comparison[comparison["specification"].astype(str).str.contains(COMMON_SUPPORT)]
+    return rows.reset_index(drop=True) if not rows.empty else None

@@ -5,6 +5,19 @@ scalars, documented in :mod:`pipelines.report.render.inputs`); one module per se
 """
 
 from pipelines.report.render.build import build_report
-from pipelines.report.render.inputs import DataFacts, ProgramInputs, ReportInputs, RobustnessInputs
+from pipelines.report.render.inputs import (
+    DataFacts,
+    ProgramInputs,
+    ReportInputs,
+    RobustnessInputs,
+    StudyInputs,
+)
 
-__all__ = ["DataFacts", "ProgramInputs", "ReportInputs", "RobustnessInputs", "build_report"]
+__all__ = [
+    "DataFacts",
+    "ProgramInputs",
+    "ReportInputs",
+    "RobustnessInputs",
+    "StudyInputs",
+    "build_report",
+]

@@ -1,4 +1,4 @@
-"""Do other methods agree: the estimator comparison and, when present, robustness checks."""
+"""Appendix: every estimator side by side and, when published, the robustness checks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from pipelines.did.effect_size import (
     EQUIVALENCE_SATISFIED,
     classify_baseline_equivalence,
 )
+from pipelines.report.render import claims
 from pipelines.report.render.figures import figure_block, subject_color
-from pipelines.report.render.formatting import fmt_p, fmt_sd, subject_label
+from pipelines.report.render.formatting import fmt_sd, html_text, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
 from pipelines.report.render.tables import Cell, html_table
@@ -24,27 +25,60 @@ BALANCE_WORDS = {
 }
 
 
-def render(inputs: ReportInputs) -> Section:
-    robustness = inputs.robustness
-    parts = [
-        "<p>The main estimate (Callaway and Sant'Anna) compares each cohort only with schools "
+def render_estimators(inputs: ReportInputs) -> Section:
+    """Every estimator side by side."""
+    body = (
+        "<p>The headline (Callaway and Sant'Anna) compares each cohort only with schools "
         "not partnered at the time. Other estimators make different choices; if they give "
         "similar answers the finding does not hinge on one method. Two-way fixed effects "
         "(TWFE), the traditional regression, can be biased when schools start in different "
         "years and effects grow over time, because it partly uses already-partnered schools "
-        "as comparisons.</p>",
-        _comparison_figure(inputs),
-        _comparison_table(inputs),
-    ]
+        "as comparisons.</p>" + _comparison_figure(inputs) + _comparison_table(inputs)
+    )
+    return Section("estimators", "Every estimator side by side", body, part="appendix")
+
+
+def render_robustness(inputs: ReportInputs) -> list[Section]:
+    """Bacon, HonestDiD, randomization inference and baseline equivalence, when published."""
+    robustness = inputs.robustness
+    sections = []
     if robustness.bacon is not None:
-        parts.append(_bacon(robustness.bacon, inputs.subjects))
+        sections.append(
+            Section(
+                "bacon",
+                "Goodman-Bacon decomposition",
+                _bacon(robustness.bacon, inputs.subjects),
+                part="appendix",
+            )
+        )
     if robustness.honest is not None:
-        parts.append(_honest(robustness.honest, inputs.subjects))
+        sections.append(
+            Section(
+                "honest-did",
+                "Sensitivity to parallel trends (HonestDiD)",
+                _honest(robustness.honest, inputs.subjects),
+                part="appendix",
+            )
+        )
     if robustness.randomization is not None:
-        parts.append(_randomization(robustness.randomization, inputs))
+        sections.append(
+            Section(
+                "randomization",
+                "Randomization inference",
+                _randomization(robustness.randomization, inputs),
+                part="appendix",
+            )
+        )
     if robustness.balance is not None:
-        parts.append(_balance(robustness.balance))
-    return Section("methods-agree", "Do other methods agree?", "".join(parts))
+        sections.append(
+            Section(
+                "baseline-equivalence",
+                "Baseline equivalence",
+                _balance(robustness.balance),
+                part="appendix",
+            )
+        )
+    return sections
 
 
 def balance_rating(g: float) -> str:
@@ -100,17 +134,8 @@ def _comparison_figure(inputs: ReportInputs) -> str:
 
 
 def _comparison_reading(inputs: ReportInputs) -> str:
-    sentences = []
-    for subject in inputs.subjects:
-        rows = inputs.comparison[inputs.comparison["subject"] == subject]
-        if rows.empty:
-            continue
-        low, high = rows.loc[rows["att"].idxmin()], rows.loc[rows["att"].idxmax()]
-        sentences.append(
-            f"{subject_label(subject)}: the {len(rows)} methods give {fmt_sd(low['att'])} "
-            f"({low['estimator']}) to {fmt_sd(high['att'])} SD ({high['estimator']})"
-        )
-    return "; ".join(sentences) + "."
+    sentences = [claims.comparison_sentence(inputs.comparison, s) for s in inputs.subjects]
+    return " ".join(s for s in sentences if s)
 
 
 def _comparison_table(inputs: ReportInputs) -> str:
@@ -152,12 +177,7 @@ def _bacon(bacon: pd.DataFrame, subjects: list[str]) -> str:
                 ),
             )
         )
-        top = rows.loc[rows["weight"].idxmax()]
-        readings.append(
-            f"{subject_label(subject)}: {100 * top['weight']:.0f}% of the weight is on "
-            f"{str(top['comparison_type']).lower()} comparisons (average {fmt_sd(top['estimate'])}"
-            " SD)"
-        )
+        readings.append(claims.bacon_sentence(bacon, subject))
     fig.update_layout(
         title="Where the two-way fixed-effects estimate comes from (Goodman-Bacon)",
         xaxis_title="Share of the TWFE estimate's weight (%)",
@@ -174,23 +194,17 @@ def _bacon(bacon: pd.DataFrame, subjects: list[str]) -> str:
         for r in bacon.itertuples(index=False)
     ]
     return (
-        "<h3>Why two-way fixed effects differs: the Goodman-Bacon decomposition</h3>"
-        "<p>TWFE is a weighted average of simple two-group comparisons. Comparisons that use "
+        "<p>Why two-way fixed effects differs: TWFE is a weighted average of simple "
+        "two-group comparisons. Comparisons that use "
         "already-partnered schools as the control group can pull it away from the true effect "
         "when effects grow over time.</p>"
-        + figure_block(fig, "fig-methods-bacon", "; ".join(readings) + ".")
+        + figure_block(fig, "fig-methods-bacon", " ".join(readings))
         + html_table(
             ["Subject", "Comparison type", "Weight", "Average estimate (SD)"],
             table_rows,
             caption="Goodman-Bacon decomposition of the TWFE estimate",
         )
     )
-
-
-def breakdown_m(rows: pd.DataFrame) -> float | None:
-    """Smallest M̄ whose robust interval includes zero; None if none of them does."""
-    crossing = rows[(rows["ci_lower"] <= 0) & (rows["ci_upper"] >= 0)]
-    return float(crossing["m"].min()) if not crossing.empty else None
 
 
 def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
@@ -225,7 +239,7 @@ def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
                 ),
             )
         )
-        readings.append(_honest_words(subject, rows))
+        readings.append(claims.honest_sentence(honest, subject))
     fig.add_hline(y=0, line={"color": "#374151", "width": 1})
     fig.update_layout(
         title="How robust is the effect to a violation of parallel trends? (HonestDiD)",
@@ -233,7 +247,6 @@ def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
         yaxis_title="Robust 95% CI of the effect (SD)",
     )
     return (
-        "<h3>Sensitivity to parallel trends: HonestDiD</h3>"
         "<p>The estimates assume partnered schools would have kept pace with comparison schools "
         "without the program. Following Rambachan and Roth (2023), these intervals allow the "
         "trend after partnering to drift from parallel by up to M̄ times the largest drift seen "
@@ -241,30 +254,13 @@ def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
     )
 
 
-def _honest_words(subject: str, rows: pd.DataFrame) -> str:
-    name = subject_label(subject)
-    breakdown = breakdown_m(rows)
-    if breakdown is None:
-        return f"{name}: the interval excludes zero for every M̄ shown, up to {rows['m'].max():g}."
-    if breakdown == rows["m"].min():
-        return f"{name}: the interval includes zero even at M̄ = {breakdown:g}."
-    return (
-        f"{name}: the effect stays distinguishable from zero unless the violation after "
-        f"partnering is at least {breakdown:g} times the largest one before it."
-    )
-
-
 def _randomization(randomization: pd.DataFrame, inputs: ReportInputs) -> str:
-    sentences = []
-    for row in randomization.itertuples(index=False):
-        sentences.append(
-            f"<li>{subject_label(row.subject)}: in {int(row.n_permutations):,} reassignments of "
-            "partnering to comparable schools at random, an effect at least as large as the "
-            f"estimate arose with probability p = {fmt_p(row.p_value)}.</li>"
-        )
+    sentences = [
+        f"<li>{html_text(claims.randomization_sentence(row))}</li>"
+        for row in randomization.itertuples(index=False)
+    ]
     n_treated = int(inputs.overall["n_treated_schools"].max())
     return (
-        "<h3>Randomization inference</h3>"
         f"<p>With only {n_treated} partnered schools, standard errors that assume many schools "
         "can be too small. Randomization inference asks instead how often chance alone, "
         "pretending other comparable schools had been partnered, produces an effect as large "
@@ -283,12 +279,11 @@ def _balance(balance: pd.DataFrame) -> str:
         for r in balance.itertuples(index=False)
     ]
     return (
-        "<h3>Baseline equivalence</h3>"
         "<p>The What Works Clearinghouse asks how different the groups were before the program, "
         f"in SD: up to {EQUIVALENCE_SATISFIED} is equivalent, up to {EQUIVALENCE_ADJUSTMENT} is "
         "acceptable with statistical adjustment, more fails the standard. Because partnered "
         "schools were chosen for low scores, a large gap in levels is expected; the estimates "
-        "compare changes, which is why the pre-trend checks above matter more.</p>"
+        "compare changes, which is why the pre-trend checks matter more.</p>"
         + html_table(
             ["Subject", "Baseline difference (Hedges' g)", "WWC rating"],
             rows,

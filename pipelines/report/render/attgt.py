@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.report.render import claims
 from pipelines.report.render.figures import figure_block
-from pipelines.report.render.formatting import fmt_sd, school_year, subject_label
+from pipelines.report.render.formatting import school_year, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
 
@@ -25,7 +26,7 @@ def render(inputs: ReportInputs) -> Section:
         "checks and should be pale."
         "</p>" + figures
     )
-    return Section("cohort-year-effects", "Effects by cohort and year", body)
+    return Section("cohort-year-effects", "By cohort and year", body, part="findings")
 
 
 def _figure(frame: pd.DataFrame, subject: str, index: int) -> str:
@@ -82,18 +83,4 @@ def _figure(frame: pd.DataFrame, subject: str, index: int) -> str:
 
 
 def _reading(frame: pd.DataFrame) -> str:
-    post = frame[frame["time"] >= frame["group"]]
-    if post.empty:
-        return "No partnered-year effects to show."
-    best = post.loc[post["att"].idxmax()]
-    pre = frame[frame["time"] < frame["group"]]
-    pre_text = (
-        f"; before partnering the cells range from {fmt_sd(pre['att'].min())} to "
-        f"{fmt_sd(pre['att'].max())} SD"
-        if not pre.empty
-        else ""
-    )
-    return (
-        f"The largest partnered-year effect is {fmt_sd(best['att'])} SD (cohort "
-        f"{school_year(int(best['group']))} in spring {int(best['time'])}){pre_text}."
-    )
+    return claims.cohort_sentence(frame)

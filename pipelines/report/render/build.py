@@ -13,8 +13,10 @@ from pipelines.report.render import (
     data_sample,
     dose,
     event_study,
-    glance,
+    highlights,
     program,
+    standards,
+    study,
     trends,
 )
 from pipelines.report.render.inputs import ReportInputs, validate_inputs
@@ -30,16 +32,21 @@ def build_report(inputs: ReportInputs, out_path: Path) -> Path:
     """
     validate_inputs(inputs)
     sections = [
-        glance.render(inputs),
-        program.render(inputs),
-        data_sample.render(inputs),
+        highlights.render(inputs),
+        study.render(inputs),
         trends.render(inputs),
         event_study.render(inputs),
         attgt.render(inputs),
-        agreement.render(inputs),
+        study.render_for_whom(inputs),
         dose.render(inputs),
         caveats.render_caveats(inputs),
         caveats.render_methods(inputs),
+        agreement.render_estimators(inputs),
+        *agreement.render_robustness(inputs),
+        standards.render(inputs),
+        program.render(inputs),
+        data_sample.render(inputs),
+        caveats.render_provenance(inputs),
     ]
     html = render_page(sections, inputs.data, inputs.is_synthetic)
     out_path = Path(out_path)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pipelines.did.effect_size import improvement_index
 from pipelines.privacy.suppression import MIN_CELL_SIZE
-from pipelines.report.render.event_study import pretrend_rejected
+from pipelines.report.render import claims
+from pipelines.report.render.claims import pretrend_rejected
 from pipelines.report.render.figures import untested_years, years_test_changed
 from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
 from pipelines.report.render.inputs import ReportInputs
@@ -43,8 +44,12 @@ def render_caveats(inputs: ReportInputs) -> Section:
             f"Few schools were partnered ({n_treated}).",
             "With so few partnered schools, estimates are noisy and conventional standard "
             "errors can be too small; the report uses school-clustered bootstrap intervals and, "
-            "where available, randomization inference. Effects of 0.02 to 0.10 SD, typical of "
-            "programs at this scale, are hard to tell from zero with this many schools.",
+            "where available, randomization inference. "
+            + (
+                claims.mde_range(inputs.study.mde) or ""
+                if inputs.study.mde is not None
+                else "How small an effect this design could detect is not available in this run."
+            ),
         ),
         (
             "What the data cannot say.",
@@ -62,11 +67,10 @@ def render_caveats(inputs: ReportInputs) -> Section:
         )
         + "</ul>"
     )
-    return Section("caveats", "Caveats", body)
+    return Section("caveats", "What the findings cannot tell", body, part="findings")
 
 
 def render_methods(inputs: ReportInputs) -> Section:
-    facts = inputs.data
     methods = "".join(
         f"<li>{html_text(m)}</li>" for m in dict.fromkeys(inputs.overall["method"].astype(str))
     )
@@ -102,13 +106,20 @@ def render_methods(inputs: ReportInputs) -> Section:
         f"counts and totals. Averages over fewer than {MIN_CELL_SIZE} students are not shown. "
         "Student identifiers are pseudonymized with a keyed hash at ingest; names, birth dates "
         "and partners' free-text notes never leave the warehouse.</p>"
-        "<h3>Provenance</h3>"
+    )
+    return Section("methods", "Methods", body, part="appendix")
+
+
+def render_provenance(inputs: ReportInputs) -> Section:
+    """Which files and which run the report was built from, with the ledger hash."""
+    facts = inputs.data
+    body = (
         f"<p>{provenance_line(facts)}. {fmt_count(facts.rows_loaded)} rows loaded and "
         f"{fmt_count(facts.rows_rejected)} rejected, each with its reason in the ingest "
         "ledger. Produced by partner-impact from the published marts; rerunning it on the same "
         "files reproduces this report.</p>"
     )
-    return Section("methods", "Methods appendix", body)
+    return Section("provenance", "Provenance", body, part="appendix")
 
 
 def _pretrend_caveat(inputs: ReportInputs) -> str:

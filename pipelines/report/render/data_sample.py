@@ -30,7 +30,6 @@ def render(inputs: ReportInputs) -> Section:
         f"<dt>Rows loaded</dt><dd>{fmt_count(facts.rows_loaded)}</dd>"
         f"<dt>Rows rejected</dt><dd>{fmt_count(facts.rows_rejected)} "
         f"({rejected_share:.2f}% of rows read; every one recorded with its reason)</dd>"
-        f"<dt>Ingest ledger hash</dt><dd><code>{html_text(facts.ledger_hash)}</code></dd>"
         f"<dt>Built</dt><dd>{html_text(format_run_time(facts.run_time))}</dd>"
         "</dl>"
     )
@@ -43,13 +42,15 @@ def render(inputs: ReportInputs) -> Section:
         + _tests_table(inputs)
         + _standardization(inputs)
         + _rejects_table(inputs)
+        + '<div class="table-grid">'
         + "".join(_students_table(inputs, s) for s in inputs.subjects)
+        + "</div>"
         + f"<p><strong>Privacy.</strong> No count of fewer than {MIN_CELL_SIZE} students is "
         "published, and further counts are hidden where needed so that a hidden count "
         "cannot be recovered from the totals. Averages of fewer than "
         f"{MIN_CELL_SIZE} students are not shown.</p>"
     )
-    return Section("data-and-sample", "Data and sample", body)
+    return Section("data-and-sample", "Data and sample", body, part="appendix")
 
 
 def _tests_table(inputs: ReportInputs) -> str:

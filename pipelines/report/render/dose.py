@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE
+from pipelines.report.render import claims
 from pipelines.report.render.figures import figure_block, subject_color
 from pipelines.report.render.formatting import fmt_sd, subject_label
 from pipelines.report.render.inputs import ReportInputs
@@ -37,7 +38,7 @@ def render(inputs: ReportInputs) -> Section:
         body = intro + "<p>Effects by dose group were not estimated in this run.</p>"
     else:
         body = intro + _figure(groups, inputs.subjects) + _table(groups)
-    return Section("dose", "Dose", body)
+    return Section("dose", "Dose", body, part="findings")
 
 
 def _publishable(groups: pd.DataFrame) -> pd.DataFrame:
@@ -78,11 +79,7 @@ def _figure(groups: pd.DataFrame, subjects: list[str]) -> str:
                 ),
             )
         )
-        low, high = rows.iloc[0], rows.iloc[-1]
-        readings.append(
-            f"{subject_label(subject)}: {fmt_sd(low['att'])} SD in the {low['dose_group']} group "
-            f"and {fmt_sd(high['att'])} SD in the {high['dose_group']} group"
-        )
+        readings.append(claims.dose_sentence(shown, subject))
     fig.add_hline(y=0, line={"color": "#374151", "width": 1})
     fig.update_layout(
         title="Effect by partnering dose (95% confidence intervals)",
@@ -90,7 +87,7 @@ def _figure(groups: pd.DataFrame, subjects: list[str]) -> str:
         yaxis_title="Overall effect on mean score (SD)",
         xaxis={"tickmode": "array", "tickvals": list(position.values()), "ticktext": order},
     )
-    reading = "; ".join(readings) + ". Overlapping intervals mean the groups cannot be told apart."
+    reading = " ".join(r for r in readings if r)
     return figure_block(fig, "fig-dose-groups", reading)
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.report.render import claims
 from pipelines.report.render.figures import figure_block, subject_color
-from pipelines.report.render.formatting import fmt_p, fmt_sd, html_text, signed, subject_label
+from pipelines.report.render.formatting import html_text, signed, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
-
-ALPHA = 0.05
 
 
 def render(inputs: ReportInputs) -> Section:
@@ -27,38 +26,17 @@ def render(inputs: ReportInputs) -> Section:
         frame = inputs.event_study[inputs.event_study["subject"] == subject]
         parts.append(_figure(frame, subject, index, inputs.reference_period))
         parts.append(f'<p class="note">{html_text(pretrend_words(inputs.pretrend, subject))}</p>')
-    return Section("event-study", "Event study", "".join(parts))
+    return Section("event-study", "Event study", "".join(parts), part="findings")
 
 
 def pretrend_rejected(pretrend: pd.DataFrame) -> list[str]:
     """The subjects whose joint pre-trend test rejects parallel pre-program trends."""
-    return sorted(pretrend.loc[pretrend["p_value"] < ALPHA, "subject"].unique())
+    return claims.pretrend_rejected(pretrend)
 
 
 def pretrend_words(pretrend: pd.DataFrame, subject: str) -> str:
     """The joint pre-trend test, said plainly, for one subject."""
-    rows = pretrend[pretrend["subject"] == subject]
-    name = subject_label(subject)
-    if rows.empty:
-        return f"{name}: the joint pre-trend test was not computed in this run."
-    row = rows.iloc[0]
-    stats = (
-        f"(Wald statistic = {row['statistic']:.2f} on {int(row['df'])} pre-program "
-        f"differences, p = {fmt_p(row['p_value'])})"
-    )
-    if row["p_value"] < ALPHA:
-        return (
-            f"{name}: a joint test that all pre-program differences are zero rejects it {stats}. "
-            "Partnered schools were already moving differently from comparison schools before "
-            "partnering, so part of the estimated effect may reflect that earlier difference; "
-            "the sensitivity analysis under “Do other methods agree” shows how much that matters."
-        )
-    return (
-        f"{name}: a joint test that all pre-program differences are zero does not reject it "
-        f"{stats}. Before partnering, partnered and comparison schools moved in parallel as far "
-        "as the data can tell. This supports, but cannot prove, the assumption that they would "
-        "have kept doing so without the program."
-    )
+    return claims.pretrend_sentence(pretrend, subject)
 
 
 def _figure(frame: pd.DataFrame, subject: str, index: int, reference_period: int) -> str:
@@ -117,21 +95,4 @@ def _figure(frame: pd.DataFrame, subject: str, index: int, reference_period: int
 
 
 def _reading(frame: pd.DataFrame) -> str:
-    pre = frame[frame["event_time"] < 0]
-    post = frame[frame["event_time"] >= 0]
-    parts = []
-    if not pre.empty:
-        parts.append(
-            f"before partnering the estimates range from {fmt_sd(pre['att'].min())} to "
-            f"{fmt_sd(pre['att'].max())} SD"
-        )
-    if not post.empty:
-        last = post.iloc[-1]
-        parts.append(
-            f"after it they range from {fmt_sd(post['att'].min())} to "
-            f"{fmt_sd(post['att'].max())} SD, reaching {fmt_sd(last['att'])} SD in year "
-            f"{int(last['event_time'])} (95% CI {fmt_sd(last['ci_lower'])} to "
-            f"{fmt_sd(last['ci_upper'])})"
-        )
-    text = "; ".join(parts)
-    return (text[0].upper() + text[1:] + ".") if text else "No event-study estimates in this run."
+    return claims.event_study_sentence(frame)

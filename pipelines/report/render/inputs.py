@@ -79,6 +79,45 @@ class RobustnessInputs:
 
 
 @dataclass(frozen=True)
+class StudyInputs:
+    """What a reader must know besides the effects; each part is said only when present.
+
+    - ``control_group``: the headline specification's comparison schools (``nevertreated`` or
+      ``notyettreated``), from the analysis file.
+    - ``estimands``: the headline's ``estimates_aggregate.estimand`` values (empty when the
+      published table has no such column).
+    - ``n_partnered``, ``n_left``: partnered schools and those with a ``last_year`` before the
+      last roster year (``treatment`` mart).
+    - ``levels``: ``level, n_schools, n_in_analysis``: schools in the rosters by level and
+      those with tested students in ``school_panel``.
+    - ``cohorts``: ``cohort, n_schools, n_systems``: partnered schools and their systems per
+      cohort (the confounding-factor scan).
+    - ``exit``, ``overlap``, ``mde``: the headline's rows of ``estimates_exit``,
+      ``estimates_overlap`` and ``estimates_mde``, when published.
+    - ``status``: ``estimates_status`` (every specification).
+    - ``balance``: the headline's ``estimates_balance`` rows (every variable).
+    - ``common_support``: ``estimates_comparison`` rows of the common-support specification.
+    - ``published_tables``: the names of the estimate tables published.
+    - ``outcome``: the outcome column (``mean_z``).
+    """
+
+    control_group: str | None = None
+    estimands: tuple[str, ...] = ()
+    n_partnered: int | None = None
+    n_left: int | None = None
+    levels: pd.DataFrame | None = None
+    cohorts: pd.DataFrame | None = None
+    exit: pd.DataFrame | None = None
+    overlap: pd.DataFrame | None = None
+    mde: pd.DataFrame | None = None
+    status: pd.DataFrame | None = None
+    balance: pd.DataFrame | None = None
+    common_support: pd.DataFrame | None = None
+    published_tables: tuple[str, ...] = ()
+    outcome: str = "mean_z"
+
+
+@dataclass(frozen=True)
 class ReportInputs:
     """Everything the leadership impact report shows.
 
@@ -109,6 +148,7 @@ class ReportInputs:
     program: ProgramInputs
     data: DataFacts
     robustness: RobustnessInputs = field(default_factory=RobustnessInputs)
+    study: StudyInputs = field(default_factory=StudyInputs)
     is_synthetic: bool = False
     reference_period: int = -1
 
@@ -138,6 +178,14 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "data.rejects_by_reason": ("reason", "rows"),
     "robustness.bacon": ("subject", "comparison_type", "weight", "estimate"),
     "robustness.honest": ("subject", "m", "ci_lower", "ci_upper"),
+    "study.levels": ("level", "n_schools", "n_in_analysis"),
+    "study.cohorts": ("cohort", "n_schools", "n_systems"),
+    "study.exit": ("subject", "analysis", "key", *ESTIMATE_COLUMNS, "n_schools"),
+    "study.overlap": ("subject", "cohort", "n_treated", "n_outside_support", "rule"),
+    "study.mde": ("subject", "mde_sd", "mde_percentile_points", "alpha", "power"),
+    "study.status": ("specification", "subject", "step", "status", "message"),
+    "study.balance": ("subject", "variable", "hedges_g"),
+    "study.common_support": ("subject", *ESTIMATE_COLUMNS, "n_schools_dropped"),
     "robustness.randomization": ("subject", "p_value", "n_permutations"),
     "robustness.balance": ("subject", "g"),
     "robustness.dose_groups": (
@@ -174,6 +222,7 @@ def _named_frames(inputs: ReportInputs) -> list[tuple[str, pd.DataFrame]]:
         ("program", inputs.program),
         ("data", inputs.data),
         ("robustness", inputs.robustness),
+        ("study", inputs.study),
     ):
         for item in fields(group):
             value = getattr(group, item.name)

@@ -28,7 +28,7 @@ def render(inputs: ReportInputs) -> Section:
         + _activity_figure(inputs)
         + _schools_table(inputs)
     )
-    return Section("program", "The program", body)
+    return Section("program", "The program in detail", body, part="appendix")
 
 
 def _dose_figure(inputs: ReportInputs) -> str:

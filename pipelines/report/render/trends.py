@@ -26,7 +26,7 @@ def render(inputs: ReportInputs) -> Section:
         "are years before partnering. Dashed lines mark changes of state test, where the "
         "yardstick changes; shaded years had no state test.</p>" + figures
     )
-    return Section("trends", "Trends", body)
+    return Section("trends", "Trends", body, part="findings")
 
 
 def publishable_trends(trends: pd.DataFrame) -> pd.DataFrame:
