@@ -21,6 +21,7 @@ from scipy.optimize import linprog, minimize
 from scipy.stats import foldnorm
 
 from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import conditional as _honest_conditional
 from pipelines.did._honest import flci as _honest_flci
 from pipelines.did._honest.rng import (
     SimulatedFoldedNormalQuantile,
@@ -210,8 +211,10 @@ def test_lasso_path_solves_every_penalised_problem():
 
 
 def test_relative_magnitudes_reproduce_the_readme(ehec):
+    # The README's tables were computed on the grid of HonestDiD at the time: the identified
+    # set at each Mbar ± 20 SE.
     beta, sigma = ehec
-    result = honest_did(beta, sigma, 5, 2, m_values=[0.5, 1, 1.5, 2])
+    result = honest_did(beta, sigma, 5, 2, m_values=[0.5, 1, 1.5, 2], grid_bounds="identified_set")
     frame = result.to_frame()
     # README table (createSensitivityResults_relativeMagnitudes, Mbarvec = seq(0.5, 2, 0.5)).
     _assert_printed(frame["lb"], [0.0241, 0.0171, 0.00859, -0.00107], _last_digit)
@@ -234,12 +237,10 @@ def test_relative_magnitudes_reproduce_the_readme(ehec):
 
 
 def test_relative_magnitudes_on_r_default_grid(ehec):
-    # R's current code tests theta on ±20 SE around 0 (another cached run of the README).
+    # R's current code tests theta on ±20 SE around 0 (another cached run of the README); it
+    # is the default grid.
     beta, sigma = ehec
-    se = np.sqrt(sigma[5, 5])
-    frame = honest_did(
-        beta, sigma, 5, 2, m_values=[0, 0.5, 1, 1.5, 2], grid_bounds=(-20 * se, 20 * se)
-    ).to_frame()
+    frame = honest_did(beta, sigma, 5, 2, m_values=[0, 0.5, 1, 1.5, 2]).to_frame()
     np.testing.assert_allclose(
         frame["lb"],
         [
@@ -267,7 +268,15 @@ def test_relative_magnitudes_on_r_default_grid(ehec):
 def test_relative_magnitudes_for_the_average_effect(ehec):
     # README: l_vec = c(0.5, 0.5), Mbarvec = seq(0, 2, 0.5), and constructOriginalCS.
     beta, sigma = ehec
-    result = honest_did(beta, sigma, 5, 2, m_values=[0, 0.5, 1, 1.5, 2], l_vec=[0.5, 0.5])
+    result = honest_did(
+        beta,
+        sigma,
+        5,
+        2,
+        m_values=[0, 0.5, 1, 1.5, 2],
+        l_vec=[0.5, 0.5],
+        grid_bounds="identified_set",
+    )
     frame = result.to_frame()
     np.testing.assert_allclose(
         frame["lb"],
@@ -352,7 +361,9 @@ def test_callaway_santanna_event_study_reproduces_the_readme():
     es = aggte(cs, type="dynamic", min_e=-5, max_e=5)
     influence = es.influence_function
     event_study = _EventStudy(es.keys, es.att, influence.T @ influence / influence.shape[0] ** 2)
-    result = honest_did_from_result(event_study, m_values=[0.5, 1, 1.5, 2], grid_points=100)
+    result = honest_did_from_result(
+        event_study, m_values=[0.5, 1, 1.5, 2], grid_points=100, grid_bounds="identified_set"
+    )
     frame = result.to_frame()
     np.testing.assert_allclose(
         frame["lb"],
@@ -378,7 +389,9 @@ def test_sun_abraham_event_study_reproduces_the_readme():
     data = pd.read_csv(REFERENCE_DIR / "ehec_data.csv")
     data["first_treated"] = data["yexp2"].fillna(0)
     fit = sun_abraham(data, "dins", "year", "stfips", "first_treated")
-    result = honest_did_from_result(fit, m_values=[0.5, 1, 1.5, 2], grid_points=100)
+    result = honest_did_from_result(
+        fit, m_values=[0.5, 1, 1.5, 2], grid_points=100, grid_bounds="identified_set"
+    )
     frame = result.to_frame()
     np.testing.assert_allclose(
         frame["lb"],
@@ -405,6 +418,23 @@ def test_relative_magnitude_intervals_widen_with_mbar(ehec):
         frame.loc[0, ["lb", "ub"]].to_numpy(dtype=float), result.original_ci, atol=0.1 * result.se
     )
     assert np.isnan(result.breakdown_m)
+
+
+def test_breakdown_is_where_zero_enters_the_interval_r_reports(ehec):
+    # R reports the set as its smallest and largest accepted theta on R's default grid (1,000
+    # points on ±20 SE); the breakdown value is the Mbar at which that interval first holds 0,
+    # found continuously, so it does not depend on the Mbar grid asked for. README (current
+    # grid): lb 0.00824 at Mbar = 1.5 and -0.000916 at Mbar = 2.
+    beta, sigma = ehec
+    coarse = honest_did(beta, sigma, 5, 2, m_values=[0.5, 1, 1.5, 2]).breakdown_m
+    assert honest_did(beta, sigma, 5, 2, m_values=[1.0]).breakdown_m == coarse
+    assert honest_did(beta, sigma, 5, 2).breakdown_m == coarse  # R's default Mbarvec
+    assert 1.5 < coarse < 2.0
+    edge = honest_did(
+        beta, sigma, 5, 2, m_values=[coarse * (1 - 2e-4), coarse], breakdown=False
+    ).to_frame()
+    assert edge["lb"].iat[0] > 0 >= edge["lb"].iat[1]
+    assert coarse == pytest.approx(1.95, abs=1e-3)
 
 
 def test_breakdown_is_where_zero_enters_the_interval(ehec):
@@ -484,6 +514,158 @@ def test_smoothness_reproduces_the_vignette_for_lovenheim_willen():
     # Printed table (3 significant digits), where R's optimiser converged.
     _assert_printed(frame["lb"][3:6], [-2.38, -4.95, -8.13], _last_digit)
     _assert_printed(frame["ub"][2:6], [8.19, 8.03, 7.51, 6.22], _last_digit)
+
+
+# Sign and shape restrictions (conditional FLCI hybrid) --------------------------------------
+
+
+def test_sign_restriction_reproduces_the_vignette_for_benzarti_carloni():
+    # Vignette: createSensitivityResults(BC betahat, sigma, l_vec = basisVector(1, 4),
+    # Mvec = seq(0, 0.3, 0.1), biasDirection = "negative"), R's default method C-F; the table
+    # at full precision from VignetteResults.rda (BC_DeltaSDNB_RobustResults; the vignette
+    # shows it as a plot). R's grid is 1,000 points on the alpha/10-level FLCI.
+    beta, sigma, num_pre, num_post = _load_event_study("BCdata")
+    result = honest_did(
+        beta, sigma, num_pre, num_post, "smoothness", [0, 0.1, 0.2, 0.3], bias_direction="negative"
+    )
+    frame = result.to_frame()
+    assert set(frame["method"]) == {"C-F"} and set(frame["delta"]) == {"DeltaSDNB"}
+    r_lb = [0.20585589237121615, 0.16410967688077704, 0.16411673241389796, 0.16420316246544925]
+    r_ub = [0.23422377899920532, 0.41835290701387573, 0.5184691025050705, 0.6468395434338192]
+    # Where the grid is R's (its FLCI is exact for M > 0) the limits are R's grid points.
+    np.testing.assert_allclose(frame["lb"][1:], r_lb[1:], atol=1e-9)
+    np.testing.assert_allclose(frame["ub"][1:3], r_ub[1:3], atol=1e-9)
+    # M = 0: R's FLCI stops 1e-6 short of the optimum, which moves its grid by as much, and R
+    # rejects the last grid point (the FLCI's end, a tie of rounding) where we accept it.
+    assert frame["lb"].iat[0] == pytest.approx(r_lb[0], abs=1e-6)
+    step = (frame["ub"].iat[0] - 0.113235127841909) / 999
+    assert 0 < frame["ub"].iat[0] - r_ub[0] <= 1.01 * step
+    # M = 0.3: R reports the end of its grid, 0.6468, which its test accepts by the same tie
+    # (theta at the end of the FLCI puts gamma'Y exactly on its truncation point); every grid
+    # point from 0.6189 to the end but that one is rejected (ours too).
+    assert r_ub[3] == pytest.approx(0.6468395434510493, abs=1e-9)  # = our grid's end
+    assert frame["ub"].iat[3] == pytest.approx(0.618093175931469, abs=1e-9)
+    # The restriction narrows Delta^SD's interval from below: a negative bias can only have
+    # pushed the estimate down.
+    plain = honest_did(
+        beta, sigma, num_pre, num_post, "smoothness", [0.1, 0.2, 0.3], breakdown=False
+    )
+    assert np.all(frame["lb"][1:].to_numpy() > plain.to_frame()["lb"].to_numpy())
+
+
+def test_shape_restriction_reproduces_the_vignette_for_lovenheim_willen():
+    # Vignette: createSensitivityResults(LW betahat, sigma, monotonicityDirection =
+    # "decreasing", l_vec = basisVector(15 - (-2), 23), Mvec = seq(0, 0.04, 0.005)), C-F; full
+    # precision from VignetteResults.rda (LW_DeltaSDD_RobustResults; shown as a plot).
+    beta, sigma, num_pre, num_post = _load_event_study("LWdata")
+    m_values = np.arange(9) * 0.005
+    result = honest_did(
+        beta,
+        sigma,
+        num_pre,
+        num_post,
+        "smoothness",
+        m_values,
+        np.eye(num_post)[16],
+        monotonicity_direction="decreasing",
+        breakdown=False,
+    )
+    frame = result.to_frame()
+    assert set(frame["method"]) == {"C-F"} and set(frame["delta"]) == {"DeltaSDD"}
+    r_lb = np.array(
+        [2.953459488442958, 1.409334321045161, -0.3781849081421344, -2.1755245834114914,
+         -4.002950162387201, -5.89035456807683, -6.305320078426394, -6.2887197447266345,
+         -6.251311524657899]
+    )  # fmt: skip
+    r_ub = np.array(
+        [9.109366176946152, 9.373515622497543, 9.852424595129841, 10.261391879883586,
+         10.58585569042819, 10.783762062763447, 10.813034487128112, 10.53706730218397,
+         9.778836603456782]
+    )  # fmt: skip
+    # One grid step: the grid spans the alpha/10-level FLCI, whose optimum R's solver misses
+    # by up to 0.1% of its length here (see the Delta^SD test above).
+    test = [
+        _honest_conditional.conditional_flci_test(
+            beta, sigma, num_pre, num_post, np.eye(num_post)[16], m, 0.05, None, "decreasing",
+            SimulatedFoldedNormalQuantile(0),
+        )
+        for m in m_values
+    ]  # fmt: skip
+    step = np.array([2 * t.flci_half / 999 for t in test])
+    # Below M = 0.025 the lower limit is the grid's first point (the FLCI's lower end), so it
+    # moves with R's FLCI by up to 1.1 steps; from M = 0.025 on both limits are interior and
+    # agree to 1% of a step.
+    assert np.all(np.abs(frame["lb"] - r_lb) <= 1.1 * step)
+    assert np.all(np.abs(frame["ub"] - r_ub) <= 1.1 * step)
+    np.testing.assert_array_less(np.abs(frame["lb"] - r_lb)[5:], 0.01 * step[5:])
+    np.testing.assert_array_less(np.abs(frame["ub"] - r_ub)[5:], 0.01 * step[5:])
+    # At M = 0.025 the accepted thetas form two intervals (-5.89 to -3.50 and 5.54 to 10.78);
+    # R reports the hull, as we do.
+    assert frame["lb"].iat[5] < -5.8 and frame["ub"].iat[5] > 10.7
+
+
+def test_restriction_sets_are_r_constraints():
+    # Delta^SDD: second differences within M and delta weakly decreasing from -K to T, with
+    # delta_0 = 0; Delta^SDPB: the same smoothness and delta_post >= 0.
+    rng = np.random.default_rng(2)
+    matrix, bound = _honest_conditional.constraints(3, 2, 0.5, None, "decreasing")
+    for _ in range(200):
+        delta = rng.normal(size=5)
+        path = np.r_[delta[:3], 0.0, delta[3:]]
+        second = np.abs(np.diff(path, 2)) <= 0.5
+        inside = bool(second.all() and np.all(np.diff(path) <= 0))
+        assert bool(np.all(matrix @ delta <= bound)) == inside
+    matrix, bound = _honest_conditional.constraints(3, 2, 0.5, "positive", None)
+    for _ in range(200):
+        delta = rng.normal(size=5)
+        path = np.r_[delta[:3], 0.0, delta[3:]]
+        inside = bool(np.all(np.abs(np.diff(path, 2)) <= 0.5) and np.all(delta[3:] >= 0))
+        assert bool(np.all(matrix @ delta <= bound)) == inside
+
+
+def test_degenerate_conditioning_interval_matches_a_direct_search():
+    # The Charnes-Cooper LPs give the ends of the set of gamma'Y on which the dual vertex
+    # stays optimal; check them against evaluating the dual LP along the line.
+    beta, sigma, num_pre, num_post = _load_event_study("BCdata")
+    test = _honest_conditional.conditional_flci_test(
+        beta, sigma, num_pre, num_post, np.eye(num_post)[0], 0.3, 0.05, "negative", None,
+        SimulatedFoldedNormalQuantile(0),
+    )  # fmt: skip
+    theta = 0.62
+    y = test.y_at_zero - test.theta_loading * theta
+    sd = np.sqrt(np.diag(test.sigma_y))
+    eta, gamma = _honest_conditional._solve_eta(y, test.nuisance, sd)
+    assert (gamma > 1e-6).sum() < test.nuisance.shape[1] + 1  # degenerate
+    v_lo, v_up = _honest_conditional._degenerate_interval(
+        eta, gamma, y, test.sigma_y, sd, test.nuisance
+    )
+    b = test.sigma_y @ gamma / (gamma @ test.sigma_y @ gamma)
+    s = y - b * eta
+
+    def optimal(c: float) -> bool:
+        value, _ = _honest_conditional._solve_eta(s + b * c, test.nuisance, sd)
+        return abs(value - c) < 1e-7  # HiGHS's feasibility tolerance
+
+    assert np.isfinite(v_lo) and v_lo < eta and not np.isfinite(v_up)
+    assert optimal(v_lo + 1e-4) and not optimal(v_lo - 1e-4)
+    assert optimal(eta + 50.0)
+
+
+def test_restrictions_are_validated(ehec):
+    beta, sigma = ehec
+    with pytest.raises(ValueError, match="not both"):
+        honest_did(
+            beta, sigma, 5, 2, "smoothness", bias_direction="positive",
+            monotonicity_direction="increasing",
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="bias_direction must be"):
+        honest_did(beta, sigma, 5, 2, "smoothness", bias_direction="up")
+    with pytest.raises(ValueError, match="monotonicity_direction must be"):
+        honest_did(beta, sigma, 5, 2, "smoothness", monotonicity_direction="down")
+    with pytest.raises(ValueError, match="method='smoothness'"):
+        honest_did(beta, sigma, 5, 2, bias_direction="positive")
+    with pytest.raises(ValueError, match="two post-periods"):
+        honest_did(beta[:6], sigma[:6, :6], 5, 1, "smoothness", bias_direction="positive")
 
 
 def test_exact_quantile_differs_from_r_only_by_simulation_error(ehec):

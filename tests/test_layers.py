@@ -206,6 +206,7 @@ from pipelines.report.render.example import example_inputs
 
 out = Path(sys.argv[1])
 templates = Path(render.__file__).resolve().parent / "templates"
+package = templates.parents[2]  # pipelines/
 libraries = {
     Path(sysconfig.get_paths()[name]).resolve() for name in ("stdlib", "purelib", "platlib")
 }
@@ -221,25 +222,22 @@ def watch(event, args):
 
 sys.addaudithook(watch)
 build_report(inputs, out)
-read = []
+templates_read, other = set(), set()
 for name in opened:
     path = Path(name.decode() if isinstance(name, bytes) else name).resolve()
-    if path.parent == out.parent.resolve() and path.name.startswith(f".{out.name}"):
-        continue  # the temporary file renamed into place
-    if path == out.resolve() or path.is_relative_to(templates):
-        continue
-    if path.suffix in {".py", ".pyc", ".so"} or path in import_path:
+    if path.is_relative_to(templates):
+        templates_read.add(path.relative_to(templates).as_posix())
+    elif path == out.resolve() or (
+        path.parent == out.parent.resolve() and path.name.startswith(f".{out.name}")
+    ):
+        continue  # the report, and the temporary file renamed into place
+    elif path.suffix in {".py", ".pyc", ".so"} or path in import_path:
         continue  # code being imported (and the import system probing its search path)
-    if any(path.is_relative_to(lib) for lib in libraries):
-        continue  # the libraries' own files
-    if any(part.endswith((".egg-info", ".dist-info")) for part in path.parts):
+    elif any(part.endswith((".egg-info", ".dist-info")) for part in path.parts):
         continue  # installed packages' metadata (importlib.metadata looking up entry points)
-    read.append(str(path))
-print(json.dumps({"templates": sorted({
-    str(Path(n.decode() if isinstance(n, bytes) else n).resolve().relative_to(templates))
-    for n in opened
-    if Path(n.decode() if isinstance(n, bytes) else n).resolve().is_relative_to(templates)
-}), "other": sorted(set(read))}))
+    elif path.is_relative_to(package) or not any(path.is_relative_to(lib) for lib in libraries):
+        other.add(str(path))  # the libraries' own files aside, wherever the package is installed
+print(json.dumps({"templates": sorted(templates_read), "other": sorted(other)}))
 """
 
 

@@ -320,7 +320,7 @@ def test_run_prints_one_line_per_layer_and_progress_per_step(baseline: Baseline)
     assert len(steps) == 14
     assert all(re.fullmatch(r"\[\s*\d+/14\] \w+: \w+ \d+\.\d s", line) for line in steps)
     assert steps[0].startswith("[ 1/14] ingest: stg_rosters ")
-    assert steps[-1].startswith("[14/14] reports: impact_report ")
+    assert steps[-1].startswith("[14/14] report: impact_report ")
 
 
 def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
@@ -335,7 +335,7 @@ def test_progress_shows_by_default_on_a_terminal_and_never_in_a_pipe(
     shown = run_on_terminal(_command("run"), env=_environment(home), cwd=home)
     assert shown.returncode == 0, shown.stdout
     assert "[ 1/14] ingest: stg_rosters ..." in shown.terminal
-    assert re.search(r"\r\[14/14\] reports: impact_report \d+\.\d s", shown.terminal)
+    assert re.search(r"\r\[14/14\] report: impact_report \d+\.\d s", shown.terminal)
     assert "report: " in shown.stdout  # the summary still goes to standard output
 
 

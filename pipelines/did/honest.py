@@ -12,10 +12,16 @@ intervals for θ = l'τ_post that are valid for every violation the bound allows
 - smoothness, Δ^SD(M): the slope of δ changes by at most M between consecutive periods
   (M = 0: a linear pre-trend continues exactly). Intervals are the optimal fixed-length
   confidence intervals (FLCI), R's default for `createSensitivityResults` (see `_honest_flci`).
+  With R's sign restriction (``bias_direction``: the post-period bias is "positive" or
+  "negative", Δ^SDPB / Δ^SDNB) or shape restriction (``monotonicity_direction``: δ is
+  "increasing" or "decreasing" throughout, Δ^SDI / Δ^SDD) the intervals are R's default for
+  those sets, the conditional-FLCI hybrid (C-F, see `_honest/conditional.py`).
 
-The breakdown value is the smallest M (or M̄) at which the robust interval contains zero:
-the effect is significant for every smaller violation. Results reproduce the R package
-(HonestDiD 0.2.x), including its simulation draws, unless asked otherwise.
+The breakdown value is the smallest M (or M̄) at which the robust interval, as R reports it
+(the smallest and largest accepted θ of R's grid), contains zero: the effect is significant
+for every smaller violation. It is searched continuously in M, not read off `m_values`.
+Results reproduce the R package (HonestDiD 0.2.x), including its simulation draws, unless
+asked otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from pipelines.did._honest import arp as _honest_arp
+from pipelines.did._honest import conditional as _honest_conditional
 from pipelines.did._honest import flci as _honest_flci
 from pipelines.did._results.base import Result
 
@@ -42,6 +49,7 @@ _BOUNDS = {
     "deviation from linear trend": "linear_trend",
 }
 _BREAKDOWN_PRECISION = 1e-4  # relative width of the final bisection bracket
+IDENTIFIED_SET_GRID = "identified_set"
 
 
 class EventStudyLike(Protocol):
@@ -97,6 +105,14 @@ class HonestDiDResult(Result):
             "DeltaSDRM": "post-period deviations from a linear trend at most Mbar x the largest "
             "pre-period deviation",
             "DeltaSD": "the slope of the trend gap changes by at most M per period",
+            "DeltaSDPB": "the slope of the trend gap changes by at most M per period and the "
+            "post-period bias is positive",
+            "DeltaSDNB": "the slope of the trend gap changes by at most M per period and the "
+            "post-period bias is negative",
+            "DeltaSDI": "the slope of the trend gap changes by at most M per period and the "
+            "trend gap is increasing",
+            "DeltaSDD": "the slope of the trend gap changes by at most M per period and the "
+            "trend gap is decreasing",
         }[self.delta]
         weights = ", ".join(f"{w:g}" for w in self.l_vec)
         lines = [
@@ -116,6 +132,8 @@ class HonestDiDResult(Result):
         return "\n".join(lines)
 
     def _breakdown_sentence(self, symbol: str, level: str) -> str:
+        if np.isnan(self.breakdown_m):
+            return "Breakdown value not computed."
         if self.breakdown_m == 0:
             return f"Breakdown: the {level} interval contains 0 even with {symbol} = 0."
         if not np.isfinite(self.breakdown_m):
@@ -188,10 +206,12 @@ def honest_did(
     *,
     bound: str = "parallel_trends",
     grid_points: int = 1000,
-    grid_bounds: tuple[float, float] | None = None,
+    grid_bounds: tuple[float, float] | str | None = None,
     seed: int = 0,
     flci_quantile: str = "simulated",
-    breakdown: bool = True,
+    breakdown: bool | None = None,
+    bias_direction: str | None = None,
+    monotonicity_direction: str | None = None,
 ) -> HonestDiDResult:
     """Sensitivity of an event-study estimate to violations of parallel trends.
 
@@ -202,18 +222,30 @@ def honest_did(
     to the upper confidence bound of the largest pre-period second difference. `l_vec`
     defaults to the first post period.
 
-    Relative-magnitude sets are found by test inversion on `grid_points` values of θ spanning
-    the identified set at each M̄ ± 20 standard errors (the grid of the HonestDiD README);
-    `grid_bounds` fixes the grid instead (R's current default is ±20·SE around 0). `seed`
-    seeds the simulations exactly as R's ``seed`` does; ``flci_quantile="exact"`` computes
-    the folded-normal quantile analytically instead of from R's 10^6 draws (limits then
-    differ from R's by about 0.1% of the half-length). `breakdown=False` skips the search for
-    the breakdown value (returned as NaN).
+    Relative-magnitude sets are found by test inversion on `grid_points` values of θ from
+    −20 to +20 standard errors of l'β̂_post (R's current default, `grid.lb`/`grid.ub` NA);
+    `grid_bounds` fixes the grid instead, or ``grid_bounds="identified_set"`` spans the
+    identified set at each M̄ ± 20 standard errors (the grid the HonestDiD README's tables were
+    computed on). `seed` seeds the simulations exactly as R's ``seed`` does;
+    ``flci_quantile="exact"`` computes the folded-normal quantile analytically instead of from
+    R's 10^6 draws (limits then differ from R's by about 0.1% of the half-length).
+    `breakdown=False` skips the search for the breakdown value (returned as NaN); by default
+    (None) it is searched except under a sign or shape restriction, where each trial M tests
+    R's whole θ grid (ask with `breakdown=True`; it takes about a minute).
+
+    `bias_direction` ("positive"/"negative") or `monotonicity_direction`
+    ("increasing"/"decreasing") add R's sign or shape restriction to ``method="smoothness"``
+    (R's `biasDirection`/`monotonicityDirection` of `createSensitivityResults`); the intervals
+    are then R's conditional-FLCI hybrid on its grid of 1,000 θ (`grid_points`/`grid_bounds`
+    do not apply). They need at least two post periods.
     """
     beta = np.asarray(betahat, dtype=float).ravel()
     cov = np.asarray(sigma, dtype=float)
     num_pre, num_post = int(num_pre_periods), int(num_post_periods)
     weights = _validated_inputs(beta, cov, num_pre, num_post, l_vec, alpha, method)
+    restricted = _validated_restriction(
+        bias_direction, monotonicity_direction, method, num_pre, num_post
+    )
     post = slice(num_pre, num_pre + num_post)
     estimate = float(weights @ beta[post])
     se = float(np.sqrt(weights @ cov[post, post] @ weights))
@@ -236,16 +268,34 @@ def honest_did(
     else:
         if _BOUNDS.get(bound) != "parallel_trends":
             raise ValueError("bound applies to method='relative_magnitude' only")
-        robust, includes_zero, delta = _smoothness(
-            beta, cov, num_pre, num_post, weights, alpha, m_values, seed, flci_quantile
-        )
+        if restricted:
+            robust, includes_zero, delta = _restricted_smoothness(
+                beta,
+                cov,
+                num_pre,
+                num_post,
+                weights,
+                alpha,
+                m_values,
+                seed,
+                flci_quantile,
+                bias_direction,
+                monotonicity_direction,
+            )
+        else:
+            robust, includes_zero, delta = _smoothness(
+                beta, cov, num_pre, num_post, weights, alpha, m_values, seed, flci_quantile
+            )
     start = float(robust["m"].max()) if robust["m"].max() > 0 else 1.0
+    search = (not restricted) if breakdown is None else bool(breakdown)
+    # Under a restriction an M far beyond the data's scale says nothing new: stop at 2^10 x.
+    doublings = 10 if restricted else 40
     return HonestDiDResult(
         robust=robust,
         original_ci=(estimate - z * se, estimate + z * se),
         estimate=estimate,
         se=se,
-        breakdown_m=_breakdown(includes_zero, start) if breakdown else float("nan"),
+        breakdown_m=_breakdown(includes_zero, start, doublings) if search else float("nan"),
         method=method,
         delta=delta,
         l_vec=weights,
@@ -366,6 +416,44 @@ def _validated_inputs(
     return weights
 
 
+def _validated_restriction(
+    bias_direction: str | None,
+    monotonicity_direction: str | None,
+    method: str,
+    num_pre: int,
+    num_post: int,
+) -> bool:
+    """Whether a sign or shape restriction applies; raises for an invalid one."""
+    if bias_direction is None and monotonicity_direction is None:
+        return False
+    if bias_direction is not None and monotonicity_direction is not None:
+        raise ValueError(
+            "choose a sign restriction (bias_direction) or a shape restriction "
+            "(monotonicity_direction), not both (as R)"
+        )
+    if bias_direction is not None and bias_direction not in _honest_conditional.BIAS_DIRECTIONS:
+        raise ValueError(f"bias_direction must be 'positive' or 'negative', got {bias_direction!r}")
+    if (
+        monotonicity_direction is not None
+        and monotonicity_direction not in _honest_conditional.MONOTONICITY_DIRECTIONS
+    ):
+        raise ValueError(
+            "monotonicity_direction must be 'increasing' or 'decreasing', got "
+            f"{monotonicity_direction!r}"
+        )
+    if method != SMOOTHNESS:
+        raise ValueError(
+            "bias_direction and monotonicity_direction are implemented for method='smoothness' "
+            "(R's createSensitivityResults); R's relative-magnitude variants are not"
+        )
+    if num_post < 2 or num_pre < 2:
+        raise ValueError(
+            "sign and shape restrictions need at least two pre-periods and two post-periods "
+            "(R's single-post-period test is not implemented)"
+        )
+    return True
+
+
 def _m_grid(m_values: Sequence[float] | None, default: np.ndarray) -> np.ndarray:
     grid = default if m_values is None else np.asarray(m_values, dtype=float).ravel()
     if len(grid) == 0 or np.any(grid < 0) or not np.all(np.isfinite(grid)):
@@ -384,7 +472,7 @@ def _relative_magnitude(
     *,
     bound: str,
     grid_points: int,
-    grid_bounds: tuple[float, float] | None,
+    grid_bounds: tuple[float, float] | str | None,
     seed: int,
     se: float,
 ) -> tuple[pd.DataFrame, Callable[[float], bool], str]:
@@ -403,19 +491,34 @@ def _relative_magnitude(
             beta, cov, num_pre, num_post, weights, mbar, linear_trend, kappa, seed
         )
 
-    rows = []
-    for mbar in mbars:
+    if isinstance(grid_bounds, str) and grid_bounds != IDENTIFIED_SET_GRID:
+        raise ValueError(
+            f"grid_bounds must be None, (low, high) or {IDENTIFIED_SET_GRID!r}, got {grid_bounds!r}"
+        )
+
+    def theta_grid(mbar: float) -> np.ndarray:
         if grid_bounds is None:
+            low, high = -20 * se, 20 * se  # R's current default (grid.lb = grid.ub = NA)
+        elif grid_bounds == IDENTIFIED_SET_GRID:
             low, high = _honest_arp.identified_set(
                 beta, num_pre, num_post, weights, mbar, linear_trend
             )
             low, high = low - 20 * se, high + 20 * se
         else:
             low, high = map(float, grid_bounds)
-        theta = np.linspace(low, high, int(grid_points))
+        return np.linspace(low, high, int(grid_points))
+
+    def accepted_on_grid(mbar: float) -> tuple[np.ndarray, np.ndarray]:
+        theta = theta_grid(mbar)
         accepted = np.zeros(len(theta), dtype=bool)
         for test in tests(mbar):
             accepted |= test.accepts(theta, alpha, kappa)
+        return theta, accepted
+
+    rows = []
+    for mbar in mbars:
+        theta, accepted = accepted_on_grid(mbar)
+        low, high = theta[0], theta[-1]
         if accepted.any():
             lb, ub = float(theta[accepted].min()), float(theta[accepted].max())
             if accepted[0] or accepted[-1]:
@@ -433,8 +536,9 @@ def _relative_magnitude(
         rows.append((float(mbar), lb, ub, "C-LF"))
 
     def includes_zero(mbar: float) -> bool:
-        origin = np.zeros(1)  # pieces are built lazily: stop at the first one accepting 0
-        return any(test.accepts(origin, alpha, kappa)[0] for test in tests(mbar))
+        # As R reports the set: its smallest and largest accepted grid points bracket 0.
+        theta, accepted = accepted_on_grid(mbar)
+        return bool(accepted.any() and theta[accepted][0] <= 0 <= theta[accepted][-1])
 
     delta = "DeltaSDRM" if linear_trend else "DeltaRM"
     return _robust_frame(rows, delta), includes_zero, delta
@@ -470,6 +574,66 @@ def _smoothness(
     return _robust_frame(rows, "DeltaSD"), includes_zero, "DeltaSD"
 
 
+def _restricted_smoothness(
+    beta: np.ndarray,
+    cov: np.ndarray,
+    num_pre: int,
+    num_post: int,
+    weights: np.ndarray,
+    alpha: float,
+    m_values: Sequence[float] | None,
+    seed: int,
+    flci_quantile: str,
+    bias_direction: str | None,
+    monotonicity_direction: str | None,
+) -> tuple[pd.DataFrame, Callable[[float], bool], str]:
+    """Δ^SD(M) with a sign or shape restriction: R's conditional-FLCI hybrid (C-F)."""
+    quantile = _honest_flci.folded_normal_quantile(flci_quantile, seed)
+    ms = _m_grid(m_values, _default_smoothness_grid(beta, cov, num_pre))
+
+    def interval(m: float) -> tuple[float, float]:
+        test = _honest_conditional.conditional_flci_test(
+            beta,
+            cov,
+            num_pre,
+            num_post,
+            weights,
+            m,
+            alpha,
+            bias_direction,
+            monotonicity_direction,
+            quantile,
+        )
+        return _honest_conditional.confidence_set(test)
+
+    delta = _honest_conditional.restriction_label(bias_direction, monotonicity_direction)
+    rows = []
+    for m in ms:
+        lb, ub = interval(float(m))
+        if np.isnan(lb):
+            warnings.warn(
+                f"no theta is accepted at M={m:g}: the data reject the restriction", stacklevel=3
+            )
+        rows.append((float(m), lb, ub, "C-F"))
+
+    def includes_zero(m: float) -> bool:
+        test = _honest_conditional.conditional_flci_test(
+            beta,
+            cov,
+            num_pre,
+            num_post,
+            weights,
+            m,
+            alpha,
+            bias_direction,
+            monotonicity_direction,
+            quantile,
+        )
+        return _honest_conditional.set_includes_zero(test)
+
+    return _robust_frame(rows, delta), includes_zero, delta
+
+
 def _default_smoothness_grid(beta: np.ndarray, cov: np.ndarray, num_pre: int) -> np.ndarray:
     """R's default M grid: 0 to the 95% upper bound of the largest pre-period 2nd difference."""
     if num_pre == 1:
@@ -487,12 +651,12 @@ def _robust_frame(rows: list[tuple], delta: str) -> pd.DataFrame:
     return frame
 
 
-def _breakdown(includes_zero: Callable[[float], bool], start: float) -> float:
+def _breakdown(includes_zero: Callable[[float], bool], start: float, doublings: int) -> float:
     """Smallest M at which the robust interval contains 0, by doubling then bisection."""
     if includes_zero(0.0):
         return 0.0
     low, high = 0.0, start
-    for _ in range(40):
+    for _ in range(doublings):
         if includes_zero(high):
             break
         low, high = high, 2 * high

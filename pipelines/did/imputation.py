@@ -1,17 +1,19 @@
 """Borusyak, Jaravel & Spiess (2024) imputation estimator for staggered adoption.
 
-Step 1 fits unit and time fixed effects (and covariates) by least squares on the untreated
-observations only, Ω₀ = never-treated and not-yet-treated (t < g); step 2 imputes Y(0) for every
-treated observation and takes τ̂_it = Y_it − Ŷ_it(0); step 3 averages the τ̂_it by event time
-and overall, with equal weights (or the regression weights) over treated observations.
-Treated effects never enter step 1, so no forbidden comparison of late against early adopters
-can occur, and the estimator is efficient under homoskedastic errors (Theorem 2).
+Step 1 fits unit and time fixed effects (or any other fixed effects, `first_stage`, as R
+`did2s` and `didimputation` allow: e.g. state and year) and covariates by least squares on the
+untreated observations only, Ω₀ = never-treated and not-yet-treated (t < g); step 2 imputes
+Y(0) for every treated observation and takes τ̂_it = Y_it − Ŷ_it(0); step 3 averages the τ̂_it
+by event time and overall, with equal weights (or the regression weights) over treated
+observations. Treated effects never enter step 1, so no forbidden comparison of late against
+early adopters can occur, and the estimator is efficient under homoskedastic errors (Theorem 2).
 
 Every estimand is linear in the outcomes, τ̂_w = Σ v_it Y_it, with v_it = w_it on treated
 observations and v₀ = −Ω₀ Z₀ (Z₀'Ω₀Z₀)⁻¹ Z₁' w₁ on untreated ones (Z the step-1 design,
-Ω the regression weights). We compute v₀ exactly: the unit effects are absorbed (a single
-fixed-effect dimension, so the within transformation is exact), which leaves a small system in
-the time effects and covariates (see `_untreated_weights`).
+Ω the regression weights). We compute v₀ exactly: the fixed-effect dimension with the most
+levels (the units by default) is absorbed (a single dimension, so the within transformation is
+exact), which leaves a small system in the dummies of the other dimensions (the time effects by
+default) and the covariates (see `_untreated_weights`).
 
 Standard errors are the conservative clustered variance of Theorem 3:
 σ̂² = Σ_c (Σ_{it∈c} v_it ε̃_it)², with ε̃ the step-1 residual on untreated observations and
@@ -29,6 +31,7 @@ and are tested jointly.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
@@ -46,6 +49,7 @@ from pipelines.did._regression.fixed_effects import (
     feols,
     ols,
 )
+from pipelines.did._regression.formula import parse_covariates
 from pipelines.did._regression.panel_input import read_panel
 from pipelines.did._results.event_study import (
     EVENT_PREFIX,
@@ -54,6 +58,7 @@ from pipelines.did._results.event_study import (
 )
 
 OVERALL_TERM = "ATT"
+_COLUMN = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")  # a plain column name, as in xformla
 
 
 @dataclass(frozen=True)
@@ -194,6 +199,7 @@ def did_imputation(
     biters: int = 999,
     cband: bool = False,
     random_state: int | None = None,
+    first_stage: str | Sequence[str] | None = None,
 ) -> ImputationResult:
     """Borusyak–Jaravel–Spiess imputation estimates by event time and overall.
 
@@ -207,14 +213,32 @@ def did_imputation(
     of the cluster scores with `biters` draws; with `cband=True` the event-time intervals are
     uniform (sup-t) bands.
 
-    Treated observations whose unit has no untreated period, or whose period has no untreated
-    observation, have no identified Y(0): they are left out and counted (`n_not_imputable`).
+    `first_stage` sets the fixed effects of step 1 (default: `idname` and `tname`), as R
+    `did2s`/`didimputation`'s ``first_stage``: a list of columns, e.g. ``["state", "year"]``,
+    or a formula ``"~ 0 | state + year"`` (terms left of the bar are covariates, added to
+    `xformla`'s). The Test-1 leads use the same fixed effects.
+
+    Treated observations whose level of some first-stage fixed effect (by default: their unit
+    or their period) has no untreated observation have no identified Y(0): they are left out
+    and counted (`n_not_imputable`).
 
     Raises ``ValueError`` for the input errors `twfe` rejects, a negative or unobserved
     horizon, an invalid `pretrends`, no imputable treated observation, or a singular step-1
     design (e.g. a covariate collinear with the fixed effects).
     """
-    sample = read_panel(data, yname, tname, idname, gname, xformla, clustervars, weightsname)
+    fixed_effects, stage_covariates = _first_stage(first_stage, idname, tname)
+    covariates = list(dict.fromkeys(parse_covariates(xformla) + stage_covariates))
+    sample = read_panel(
+        data,
+        yname,
+        tname,
+        idname,
+        gname,
+        covariates,
+        clustervars,
+        weightsname,
+        fixed_effects=fixed_effects,
+    )
     sample = replace(sample, panel=sample.panel.reset_index(drop=True))
     panel, covariates = sample.panel, sample.covariates
     group = panel[gname].to_numpy(dtype=float)
@@ -229,19 +253,18 @@ def did_imputation(
 
     untreated = np.flatnonzero(~treated)
     if len(untreated) == 0:
-        raise ValueError("no untreated observations to fit the unit and time effects on")
-    step1 = _fit_untreated(panel.iloc[untreated], yname, tname, idname, covariates, weight)
+        raise ValueError("no untreated observations to fit the first-stage effects on")
+    step1 = _fit_untreated(panel.iloc[untreated], yname, fixed_effects, covariates, weight)
 
-    imputable = treated & step1.can_impute(panel, tname, idname)
+    imputable = treated & step1.can_impute(panel)
     treated_rows = np.flatnonzero(imputable)
     if len(treated_rows) == 0:
         raise ValueError(
-            "no treated observation can be imputed: every treated unit needs an untreated "
-            "period and every treated period an untreated unit"
+            "no treated observation can be imputed: every level of the first-stage fixed "
+            f"effects ({', '.join(fixed_effects)}) of a treated observation needs untreated "
+            "observations"
         )
-    tau = panel[yname].to_numpy(dtype=float)[treated_rows] - step1.predict(
-        panel.iloc[treated_rows], tname, idname
-    )
+    tau = panel[yname].to_numpy(dtype=float)[treated_rows] - step1.predict(panel.iloc[treated_rows])
     event_time = (time[treated_rows] - group[treated_rows]).astype(int)
     horizon_list = _horizons(horizons, event_time)
 
@@ -256,8 +279,6 @@ def did_imputation(
     scores = _theorem3_scores(
         step1,
         panel,
-        tname,
-        idname,
         treated_rows,
         tau,
         targets,
@@ -276,7 +297,7 @@ def did_imputation(
             panel.iloc[untreated],
             yname,
             tname,
-            idname,
+            fixed_effects,
             group[untreated],
             covariates,
             weight[untreated],
@@ -336,87 +357,134 @@ def did_imputation(
     )
 
 
-def _step1_design(
-    rows: pd.DataFrame, tname: str, periods: np.ndarray, covariates: list[str]
-) -> np.ndarray:
-    """Time dummies (the first untreated period is the baseline) and covariates of `rows`."""
-    period_code = np.searchsorted(periods, rows[tname].to_numpy(dtype=float))
-    dummies = (period_code[:, None] == np.arange(1, len(periods))).astype(float)
-    values = rows[covariates].to_numpy(dtype=float).reshape(len(rows), -1)
-    return np.column_stack([dummies, values])
+def _first_stage(
+    first_stage: str | Sequence[str] | None, idname: str, tname: str
+) -> tuple[list[str], list[str]]:
+    """(fixed-effect columns, covariates) of a first-stage specification."""
+    if first_stage is None:
+        return [idname, tname], []
+    if isinstance(first_stage, str):
+        text = first_stage.strip()
+        if not text.startswith("~") or text.count("|") != 1:
+            raise ValueError(
+                "first_stage must be a list of fixed-effect columns or a formula such as "
+                f"'~ 0 | state + year' (covariates left of the bar), got {first_stage!r}"
+            )
+        left, right = text[1:].split("|")
+        terms = [term.strip() for term in left.split("+")]
+        covariates = parse_covariates([term for term in terms if term not in ("", "0", "1")])
+        names = [term.strip() for term in right.split("+")]
+    elif isinstance(first_stage, Sequence):
+        names, covariates = list(first_stage), []
+    else:
+        raise ValueError(
+            f"first_stage must be None, a formula or a list of columns, got {type(first_stage)!r}"
+        )
+    invalid = [name for name in names if not isinstance(name, str) or not _COLUMN.match(name)]
+    if not names or invalid:
+        raise ValueError(
+            "first_stage needs one or more fixed-effect column names (interactions: make the "
+            f"interacted column first), got {first_stage!r}"
+        )
+    return list(dict.fromkeys(names)), covariates
+
+
+def _dummies(rows: pd.DataFrame, column: str, levels: pd.Index) -> np.ndarray:
+    """Indicators of `levels[1:]` (the first level is the baseline) for `rows`."""
+    code = levels.get_indexer(rows[column])
+    return (code[:, None] == np.arange(1, len(levels))).astype(float)
 
 
 @dataclass(frozen=True)
 class _UntreatedFit:
-    """Step 1: unit effects absorbed, time effects and covariates by (weighted) OLS.
+    """Step 1: one fixed effect absorbed, the other fixed effects' dummies and covariates by
+    (weighted) OLS.
 
-    Keeps what the imputation weights need: the unit-demeaned design R̃, the units' weighted
-    means R̄ and weight totals, and the bread (R̃'ΩR̃)⁻¹.
+    Keeps what the imputation weights need: the design R̃ demeaned within the absorbed
+    effect, its weighted means R̄ and weight totals per absorbed level, and the bread
+    (R̃'ΩR̃)⁻¹. By default the units are absorbed and R holds time dummies and covariates.
     """
 
     rows: np.ndarray  # positions of the untreated rows in the panel
-    units: pd.Index  # units with untreated rows, in code order
-    periods: np.ndarray  # sorted untreated periods; the first is the baseline
+    absorbed: str  # the absorbed fixed-effect column
+    levels: pd.Index  # its levels with untreated rows, in code order
+    dummy_levels: dict[str, pd.Index]  # the other fixed effects: sorted untreated levels
     covariates: list[str]
-    coef: np.ndarray  # time effects of periods[1:], then covariates
-    unit_effect: np.ndarray
-    unit_code: np.ndarray  # per untreated row
+    coef: np.ndarray  # dummies of each dimension (first level = baseline), then covariates
+    level_effect: np.ndarray  # the absorbed effects
+    level_code: np.ndarray  # per untreated row
     design_within: np.ndarray  # R̃
-    design_unit_mean: np.ndarray  # R̄, one row per unit
-    unit_weight: np.ndarray  # Σ_t ω_it over the unit's untreated rows
+    design_level_mean: np.ndarray  # R̄, one row per absorbed level
+    level_weight: np.ndarray  # Σ ω over the level's untreated rows
     weights: np.ndarray
     bread: np.ndarray
     residuals: np.ndarray
 
-    def design(self, rows: pd.DataFrame, tname: str) -> np.ndarray:
-        return _step1_design(rows, tname, self.periods, self.covariates)
+    def design(self, rows: pd.DataFrame) -> np.ndarray:
+        blocks = [_dummies(rows, column, levels) for column, levels in self.dummy_levels.items()]
+        values = rows[self.covariates].to_numpy(dtype=float).reshape(len(rows), -1)
+        return np.column_stack([*blocks, values])
 
-    def can_impute(self, panel: pd.DataFrame, tname: str, idname: str) -> np.ndarray:
-        """Rows whose unit effect and time effect are both identified."""
-        return panel[idname].isin(self.units).to_numpy() & np.isin(
-            panel[tname].to_numpy(dtype=float), self.periods
-        )
+    def can_impute(self, panel: pd.DataFrame) -> np.ndarray:
+        """Rows whose every fixed effect is identified (has untreated observations)."""
+        known = panel[self.absorbed].isin(self.levels).to_numpy().copy()
+        for column, levels in self.dummy_levels.items():
+            known &= panel[column].isin(levels).to_numpy()
+        return known
 
-    def unit_codes(self, rows: pd.DataFrame, idname: str) -> np.ndarray:
-        return self.units.get_indexer(rows[idname])
+    def level_codes(self, rows: pd.DataFrame) -> np.ndarray:
+        return self.levels.get_indexer(rows[self.absorbed])
 
-    def predict(self, rows: pd.DataFrame, tname: str, idname: str) -> np.ndarray:
-        """Imputed Y(0) = α̂_i + β̂_t + X'δ̂."""
-        fixed = self.unit_effect[self.unit_codes(rows, idname)]
-        return fixed + self.design(rows, tname) @ self.coef
+    def predict(self, rows: pd.DataFrame) -> np.ndarray:
+        """Imputed Y(0): the fixed effects plus X'δ̂."""
+        return self.level_effect[self.level_codes(rows)] + self.design(rows) @ self.coef
 
 
 def _fit_untreated(
     rows: pd.DataFrame,
     yname: str,
-    tname: str,
-    idname: str,
+    fixed_effects: list[str],
     covariates: list[str],
     weight: np.ndarray,
 ) -> _UntreatedFit:
-    periods = np.unique(rows[tname].to_numpy(dtype=float))
-    design = _step1_design(rows, tname, periods, covariates)
-    names = [f"{tname}::{cohort_label(t)}" for t in periods[1:]] + covariates
-    unit_fe = FixedEffects.from_frame(rows, [idname])
+    # Absorb the dimension with the most levels (the units by default): the others become
+    # dummies, whose number sets the size of the dense system.
+    n_levels = [rows[column].nunique() for column in fixed_effects]
+    absorbed = fixed_effects[int(np.argmax(n_levels))]
+    dummy_levels = {
+        column: pd.Index(np.sort(rows[column].unique()))
+        for column in fixed_effects
+        if column != absorbed
+    }
+    blocks = [_dummies(rows, column, levels) for column, levels in dummy_levels.items()]
+    values = rows[covariates].to_numpy(dtype=float).reshape(len(rows), -1)
+    design = np.column_stack([*blocks, values])
+    names = [
+        f"{column}::{cohort_label(level) if np.issubdtype(type(level), np.number) else level}"
+        for column, levels in dummy_levels.items()
+        for level in levels[1:]
+    ] + covariates
+    absorbed_fe = FixedEffects.from_frame(rows, [absorbed])
     row_weight = weight[rows.index.to_numpy()]
     y = rows[yname].to_numpy(dtype=float)
     # One fixed-effect dimension: the first sweep is the exact within transformation and the
-    # accumulated effects are the weighted unit means.
-    absorbed = absorb(np.column_stack([y, design]), unit_fe, row_weight)
-    within, unit_mean = absorbed.residual, absorbed.effects[0]
+    # accumulated effects are the weighted level means.
+    result = absorb(np.column_stack([y, design]), absorbed_fe, row_weight)
+    within, level_mean = result.residual, result.effects[0]
     spread = (design - design.mean(axis=0)) * np.sqrt(row_weight)[:, None]
     fit = ols(within[:, 0], within[:, 1:], names, row_weight, np.linalg.norm(spread, axis=0))
     return _UntreatedFit(
         rows=rows.index.to_numpy(),
-        units=pd.Index(np.sort(rows[idname].unique())),
-        periods=periods,
+        absorbed=absorbed,
+        levels=pd.Index(np.sort(rows[absorbed].unique())),
+        dummy_levels=dummy_levels,
         covariates=covariates,
         coef=fit.coef,
-        unit_effect=unit_mean[:, 0] - unit_mean[:, 1:] @ fit.coef,
-        unit_code=unit_fe.codes[:, 0],
+        level_effect=level_mean[:, 0] - level_mean[:, 1:] @ fit.coef,
+        level_code=absorbed_fe.codes[:, 0],
         design_within=within[:, 1:],
-        design_unit_mean=unit_mean[:, 1:],
-        unit_weight=np.bincount(unit_fe.codes[:, 0], weights=row_weight),
+        design_level_mean=level_mean[:, 1:],
+        level_weight=np.bincount(absorbed_fe.codes[:, 0], weights=row_weight),
         weights=row_weight,
         bread=fit.bread,
         residuals=fit.residuals,
@@ -424,29 +492,27 @@ def _fit_untreated(
 
 
 def _untreated_weights(
-    step1: _UntreatedFit, treated: pd.DataFrame, tname: str, idname: str, targets: np.ndarray
+    step1: _UntreatedFit, treated: pd.DataFrame, targets: np.ndarray
 ) -> np.ndarray:
     """v₀ = −Ω₀Z₀(Z₀'Ω₀Z₀)⁻¹Z₁'w₁ for each column of `targets`, without forming Z₀.
 
-    With Z = [unit dummies D, R] and c = Z₁'w₁ = [c_u; c_R], eliminating the unit block of the
-    normal equations gives R̃'ΩR̃ b = c_R − R̄'c_u and a_i = c_u,i / n_i − R̄_i b, so
-    v₀_it = −ω_it (c_u,i / n_i + R̃_it b).
+    With Z = [absorbed dummies D, R] and c = Z₁'w₁ = [c_u; c_R], eliminating the absorbed
+    block of the normal equations gives R̃'ΩR̃ b = c_R − R̄'c_u and a_i = c_u,i / n_i − R̄_i b,
+    so v₀_it = −ω_it (c_u,i / n_i + R̃_it b).
     """
-    unit_code = step1.unit_codes(treated, idname)
-    n_units, n_targets = len(step1.units), targets.shape[1]
-    unit_target = np.zeros((n_units, n_targets))
-    np.add.at(unit_target, unit_code, targets)
-    design_target = step1.design(treated, tname).T @ targets
-    b = step1.bread @ (design_target - step1.design_unit_mean.T @ unit_target)
-    per_unit = unit_target / step1.unit_weight[:, None]
-    return -step1.weights[:, None] * (per_unit[step1.unit_code] + step1.design_within @ b)
+    level_code = step1.level_codes(treated)
+    n_levels, n_targets = len(step1.levels), targets.shape[1]
+    level_target = np.zeros((n_levels, n_targets))
+    np.add.at(level_target, level_code, targets)
+    design_target = step1.design(treated).T @ targets
+    b = step1.bread @ (design_target - step1.design_level_mean.T @ level_target)
+    per_level = level_target / step1.level_weight[:, None]
+    return -step1.weights[:, None] * (per_level[step1.level_code] + step1.design_within @ b)
 
 
 def _theorem3_scores(
     step1: _UntreatedFit,
     panel: pd.DataFrame,
-    tname: str,
-    idname: str,
     treated_rows: np.ndarray,
     tau: np.ndarray,
     targets: np.ndarray,
@@ -458,7 +524,7 @@ def _theorem3_scores(
 ) -> np.ndarray:
     """Σ_{it∈c} v_it ε̃_it per cluster and estimand: the Theorem-3 covariance is scoresᵀscores."""
     treated = panel.iloc[treated_rows]
-    v_untreated = _untreated_weights(step1, treated, tname, idname, targets)
+    v_untreated = _untreated_weights(step1, treated, targets)
     tau_tilde = _auxiliary_effects(
         tau, weight[treated_rows], group[treated_rows], event_time, cluster_codes[treated_rows]
     )
@@ -502,7 +568,7 @@ def _pretrend_leads(
     rows: pd.DataFrame,
     yname: str,
     tname: str,
-    idname: str,
+    fixed_effects: list[str],
     group: np.ndarray,
     covariates: list[str],
     weight: np.ndarray,
@@ -534,7 +600,7 @@ def _pretrend_leads(
         rows[yname].to_numpy(dtype=float),
         np.column_stack([leads, values]),
         names,
-        FixedEffects.from_frame(rows, [idname, tname]),
+        FixedEffects.from_frame(rows, fixed_effects),
         local_codes,
         weight,
     )

@@ -56,7 +56,9 @@ def bacon_by_type(frame: pd.DataFrame, outcome: str) -> pd.DataFrame:
 def honest_sensitivity(result, settings: HonestSettings, alpha: float) -> pd.DataFrame:
     """HonestDiD intervals for the average effect over event times 0..max_e.
 
-    Columns: method, m, ci_lower, ci_upper, original_ci_lower, original_ci_upper,
+    As R: the M (M̄) grid defaults to R's (`m_values` None), and `breakdown_m` is the smallest
+    M at which the interval R reports contains 0, searched continuously (not read off the
+    grid). Columns: method, m, ci_lower, ci_upper, original_ci_lower, original_ci_upper,
     breakdown_m, parameter.
     """
     from pipelines.did import honest_did_from_result
@@ -66,9 +68,12 @@ def honest_sensitivity(result, settings: HonestSettings, alpha: float) -> pd.Dat
     sensitivity = honest_did_from_result(
         event_study,
         settings.method,
-        list(settings.m_values),
+        None if settings.m_values is None else list(settings.m_values),
         l_vec=np.full(n_post, 1.0 / n_post),
         alpha=alpha,
+        bias_direction=settings.bias_direction,
+        monotonicity_direction=settings.monotonicity_direction,
+        breakdown=True,  # also under a restriction, where it is slow (see honest_did)
     )
     frame = sensitivity.to_frame()
     return pd.DataFrame(

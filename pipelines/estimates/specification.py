@@ -23,6 +23,8 @@ _CHOICES = {
     "est_method": ("reg", "dr", "ipw"),
     "base_period": ("universal", "varying"),
     "method": ("relative_magnitude", "smoothness"),
+    "bias_direction": ("positive", "negative"),
+    "monotonicity_direction": ("increasing", "decreasing"),
 }
 
 
@@ -63,9 +65,11 @@ class Specification:
 class HonestSettings:
     specification: str
     method: str
-    m_values: tuple[float, ...]
+    m_values: tuple[float, ...] | None  # None: R's default grid
     min_e: int
     max_e: int
+    bias_direction: str | None = None  # R's sign restriction (smoothness only)
+    monotonicity_direction: str | None = None  # R's shape restriction (smoothness only)
 
 
 @dataclass(frozen=True)
@@ -215,18 +219,32 @@ def _specification(
 def _honest(node: _Node, cs_names: list[str]) -> HonestSettings | None:
     if node.empty:
         return None
-    node.allow("specification", "method", "m_values", "min_e", "max_e")
+    restrictions = ("bias_direction", "monotonicity_direction")
+    node.allow("specification", "method", "m_values", "min_e", "max_e", *restrictions)
     specification = node.text("specification")
     _require_member(f"{node.path}.specification", specification, cs_names)
     method = node.text("method")
     _require_member(f"{node.path}.method", method, _CHOICES["method"])
     min_e, max_e = node.integer("min_e", high=-2), node.integer("max_e", low=0)
+    directions = {}
+    for key in restrictions:
+        if node.has(key):
+            directions[key] = node.text(key)
+            _require_member(f"{node.path}.{key}", directions[key], _CHOICES[key])
+            if method != "smoothness":
+                raise ValueError(
+                    f"{node.path}.{key}: R's sign and shape restrictions need method: smoothness"
+                )
+    if len(directions) > 1:
+        raise ValueError(f"{node.path}: choose bias_direction or monotonicity_direction, not both")
+    m_values = node.child("m_values").numbers(low=0.0) if node.has("m_values") else None
     return HonestSettings(
         specification=specification,
         method=method,
-        m_values=tuple(node.child("m_values").numbers(low=0.0)),
+        m_values=None if m_values is None else tuple(m_values),
         min_e=min_e,
         max_e=max_e,
+        **directions,
     )
 
 

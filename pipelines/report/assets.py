@@ -9,19 +9,10 @@ a headline estimate there is nothing to report: the previous report stays and th
 
 import time
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AssetKey,
-    MaterializeResult,
-    asset,
-)
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from pipelines.estimates.tables import TABLES
-
-_CHECK = "report_published"
+from pipelines.report.checks import REPORT_CHECK, report_published
 
 
 @asset(
@@ -31,14 +22,7 @@ _CHECK = "report_published"
     tags={"confidentiality": "public"},
     description="The leadership impact report, data/reports/impact_report.html: one "
     "self-contained file (plotly.js inlined, no network request), small cells suppressed.",
-    check_specs=[
-        AssetCheckSpec(
-            _CHECK,
-            asset="impact_report",
-            description="The report was built from this run's estimates (else the previous "
-            "report stays).",
-        )
-    ],
+    check_specs=[REPORT_CHECK],
 )
 def impact_report(context: AssetExecutionContext) -> MaterializeResult:
     from pipelines.report.build import publish_report
@@ -48,13 +32,6 @@ def impact_report(context: AssetExecutionContext) -> MaterializeResult:
     outcome = publish_report(get_settings())
     if outcome.problem:
         context.log.warning(f"Impact report not built: {outcome.problem}")
-    check = AssetCheckResult(
-        check_name=_CHECK,
-        passed=outcome.problem is None,
-        severity=AssetCheckSeverity.WARN,
-        description=outcome.problem,
-        metadata={"reused": outcome.reused},
-    )
     return MaterializeResult(
         metadata={
             "path": str(outcome.path),
@@ -63,7 +40,7 @@ def impact_report(context: AssetExecutionContext) -> MaterializeResult:
             "bytes": outcome.path.stat().st_size if outcome.path.is_file() else 0,
             "seconds": round(time.perf_counter() - started, 3),
         },
-        check_results=[check],
+        check_results=[report_published(outcome.problem, reused=outcome.reused)],
     )
 
 

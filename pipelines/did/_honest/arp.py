@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
-from scipy.stats import truncnorm
+from scipy.special import ndtr, ndtri
 
 from pipelines.did._honest.rng import r_normal_matrix, r_quantile, symmetric_root
 
@@ -107,6 +107,21 @@ def _dual_vertices(post_block: np.ndarray, l_vec: np.ndarray, sd: np.ndarray) ->
     return np.array(vertices)
 
 
+def truncated_normal_quantile(
+    probability: float, low: np.ndarray | float, high: np.ndarray | float
+) -> np.ndarray:
+    """Quantile of N(0, 1) truncated to [low, high], elementwise (scipy's truncnorm.ppf, which
+    is ~100x slower on small arrays). Computed on the side of zero where the tail masses keep
+    their precision: with survival functions when the whole interval lies above 0."""
+    low, high = np.broadcast_arrays(np.asarray(low, dtype=float), np.asarray(high, dtype=float))
+    upper = low > 0
+    below, above = ndtr(low), ndtr(high)
+    lower_side = ndtri(below + probability * (above - below))
+    tail_high, tail_low = ndtr(-high), ndtr(-low)
+    upper_side = -ndtri(tail_high + (1 - probability) * (tail_low - tail_high))
+    return np.where(upper, upper_side, lower_side)
+
+
 @dataclass(frozen=True)
 class PieceTest:
     """The hybrid test of one piece, ready to evaluate at any θ."""
@@ -150,7 +165,7 @@ class PieceTest:
         critical = np.zeros(len(cols))
         level = 1 - (alpha - kappa) / (1 - kappa)
         proper = inside & (z_up - z_lo > 1e-12)
-        critical[proper] = truncnorm.ppf(level, z_lo[proper], z_up[proper])
+        critical[proper] = truncated_normal_quantile(level, z_lo[proper], z_up[proper])
         critical[inside & ~proper] = z_lo[inside & ~proper]
         critical = np.maximum(critical, 0.0)
         accept[cols] = ~inside | (statistic <= critical)

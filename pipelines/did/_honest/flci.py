@@ -175,6 +175,18 @@ def optimal_flci(
     quantile: FoldedQuantile,
 ) -> tuple[float, float]:
     """(centre, half-length) of the optimal FLCI for smoothness bound `m`."""
+    weights, length = optimal_flci_estimator(problem, l_vec, m, alpha, quantile)
+    return float(weights @ betahat), length
+
+
+def optimal_flci_estimator(
+    problem: FlciProblem,
+    l_vec: np.ndarray,
+    m: float,
+    alpha: float,
+    quantile: FoldedQuantile,
+) -> tuple[np.ndarray, float]:
+    """(weights over (β_pre, β_post), half-length) of the optimal FLCI: R's ``optimalVec``."""
 
     def half_length(segment: _Segment, lam: float) -> float:
         free = segment.intercept + lam * segment.slope
@@ -200,5 +212,4 @@ def optimal_flci(
             candidates.append((float(found.fun), segment, float(found.x)))
     length, segment, lam = min(candidates, key=lambda item: item[0])
     weights = problem.estimator(segment.intercept + lam * segment.slope)
-    centre = float(weights @ betahat[:num_pre] + l_vec @ betahat[num_pre:])
-    return centre, float(length)
+    return np.concatenate([weights, l_vec]), float(length)

@@ -70,8 +70,13 @@ def read_panel(
     xformla: str | Sequence[str] | None,
     clustervars: str | Sequence[str] | None,
     weightsname: str | None,
+    *,
+    fixed_effects: Sequence[str] = (),
 ) -> PanelInput:
     """Check the columns and keep the complete rows of the ones in use.
+
+    `fixed_effects` names further columns to keep (fixed-effect dimensions other than the unit
+    and time, e.g. a state); like the unit and time they may not have missing values.
 
     Raises ``ValueError`` for missing columns, non-numeric outcome, time, group, covariates or
     weights, missing unit, time or cluster values, a unit whose `gname` changes, repeated
@@ -82,7 +87,11 @@ def read_panel(
     if not isinstance(data, pd.DataFrame):
         raise ValueError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     weights = [] if weightsname is None else [weightsname]
-    columns = list(dict.fromkeys([yname, tname, idname, gname, *covariates, cluster_var, *weights]))
+    columns = list(
+        dict.fromkeys(
+            [yname, tname, idname, gname, *covariates, cluster_var, *fixed_effects, *weights]
+        )
+    )
     missing = [name for name in columns if name not in data.columns]
     if missing:
         raise ValueError(f"columns not found in data: {missing}")
@@ -100,7 +109,7 @@ def read_panel(
                 raise ValueError(f"{role} column {name!r} must be numeric, got dtype {dtype}")
 
     panel = data[columns]
-    for key in (idname, tname, cluster_var):
+    for key in dict.fromkeys((idname, tname, cluster_var, *fixed_effects)):
         if panel[key].isna().any():
             raise ValueError(f"column {key!r} has missing values")
     groups_per_unit = panel.groupby(idname, sort=False)[gname].nunique(dropna=False)
