@@ -37,7 +37,7 @@ def observed_and_reference(data, **options):
             data, **MPDTA, n_permutations=1, aggregation=kind, **aggregation, **options
         )
         reference = aggte(att_gt(data, **MPDTA, **options), type=kind, **aggregation)
-    return result.statistic, reference.overall_att
+    return result.att, reference.overall_att
 
 
 @pytest.mark.parametrize("control_group", ["nevertreated", "notyettreated"])
@@ -89,9 +89,11 @@ def test_every_permutation_equals_a_reestimation(mpdta, control_group):
     assert (assignments != codes).any(axis=1).all()
     for kind in ("simple", "dynamic"):
         plan = {"kind": kind, "min_e": None, "max_e": None, "balance_e": None}
-        fast = ri._FastStatistic(panel, spec, plan)(assignments)
-        slow = ri._slow_statistics(mpdta, panel, assignments, spec, {"type": kind})
-        np.testing.assert_allclose(fast, slow, rtol=0, atol=1e-10)
+        fast_att, fast_se = ri._FastStatistic(panel, spec, plan).with_se(assignments)
+        slow_att, slow_se = ri._slow_statistics(mpdta, panel, assignments, spec, {"type": kind})
+        np.testing.assert_allclose(fast_att, slow_att, rtol=0, atol=1e-10)
+        # The studentized statistic's standard errors are aggte's, permutation by permutation.
+        np.testing.assert_allclose(fast_se, slow_se, rtol=1e-9, atol=0)
 
 
 def test_permutations_keep_cohort_sizes_within_strata():
@@ -159,7 +161,7 @@ def test_pvalue_counts_the_distribution_and_is_reproducible(mpdta):
         mpdta, **MPDTA, strata="size_band", n_permutations=199, random_state=3
     )
     np.testing.assert_array_equal(first.permutation_distribution, again.permutation_distribution)
-    extreme = np.sum(np.abs(first.permutation_distribution) >= abs(first.statistic))
+    extreme = np.sum(np.abs(first.permutation_distribution) >= abs(first.observed))
     assert first.pvalue == pytest.approx((1 + extreme) / 200)
     assert len(first.permutation_distribution) == 199
     assert first.n_units == 500 and first.n_treated == 191 and first.n_strata == 3
@@ -170,7 +172,8 @@ def test_covariates_rerun_the_estimator(mpdta):
         mpdta, **MPDTA, xformla="~ lpop", n_permutations=3, random_state=0
     )
     reference = aggte(att_gt(mpdta, **MPDTA, xformla="~ lpop"), type="simple")
-    assert result.statistic == pytest.approx(reference.overall_att, abs=1e-12)
+    assert result.att == pytest.approx(reference.overall_att, abs=1e-12)
+    assert result.observed == pytest.approx(reference.overall_att / reference.overall_se)
     assert np.isfinite(result.permutation_distribution).all()
     assert len(np.unique(result.permutation_distribution)) == 3
 
@@ -202,8 +205,12 @@ def test_frame_summary_and_plot(mpdta):
     frame = result.to_frame()
     assert list(frame.columns) == [
         "aggregation",
+        "statistic",
         "att",
+        "se",
+        "observed",
         "pvalue",
+        "p_value_floor",
         "n_permutations",
         "n_units",
         "n_treated",
@@ -212,10 +219,27 @@ def test_frame_summary_and_plot(mpdta):
         "null_q025",
         "null_q975",
     ]
-    assert frame["att"].iloc[0] == result.statistic
+    assert frame["att"].iloc[0] == result.att
+    assert frame["statistic"].iloc[0] == "studentized"
+    assert frame["p_value_floor"].iloc[0] == pytest.approx(1 / 100)
     text = result.summary()
-    assert f"{result.pvalue:.4f}" in text and "within 3 strata" in text
+    assert result.p_value_text in text and "within 3 strata" in text
+    assert "smallest possible p-value is 0.01" in text
     figure = result.plot()
     assert figure.data[0].type == "histogram"
     assert len(figure.data[0].x) == 99
-    assert "p = " in figure.layout.title.text
+    assert result.p_value_text in figure.layout.title.text
+
+
+@pytest.mark.parametrize(
+    ("pvalue", "n_permutations", "text"),
+    [
+        (1 / 200, 199, "p < 0.01"),
+        (1 / 1000, 999, "p < 0.002"),
+        (7 / 200, 199, "p = 0.035"),
+        (0.5, 99, "p = 0.50"),
+        (3 / 1000, 999, "p = 0.003"),
+    ],
+)
+def test_p_values_are_reported_at_their_resolution(pvalue, n_permutations, text):
+    assert ri.format_p_value(pvalue, 1 / (n_permutations + 1)) == text

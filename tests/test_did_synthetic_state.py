@@ -275,3 +275,58 @@ def test_bacon_decomposition_shows_already_treated_controls_absorb_the_growth(
     assert on_data.twfe == pytest.approx(_twfe(partnered, OUTCOME)["estimate"], abs=1e-8)
     assert by_type.loc[LATER_VS_EARLIER, "weight"] > 0.5
     assert by_type.loc[LATER_VS_EARLIER, "estimate"] < truth
+
+
+@pytest.fixture(scope="module")
+def published_exit(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The pipeline's estimates_exit and treatment mart on the demo state (the shared run)."""
+    run = shared_run(tmp_path_factory, "demo", 2012)
+    return (
+        pd.read_parquet(run.data / "estimates" / "estimates_exit.parquet"),
+        pd.read_parquet((run.data / "marts").resolve() / "treatment.parquet"),
+    )
+
+
+def test_exit_aware_effects_match_the_truth(
+    state: SyntheticState, published_exit: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Effects by years partnered and after leaving, against the generator's own split.
+
+    The generator fades a leaver's effect by half a year after it leaves; the truth file's
+    ``att_by_partnering`` holds the mean true effect of each group of school-years. The
+    published rows are the library's ``exit_effects`` on the headline sample (checked first),
+    whose t degrees of freedom the table does not carry: rows after leaving rest on 2 to 8
+    schools. Each row's t statistic against its truth must be unremarkable (family-wise 1%,
+    Bonferroni over the rows), and the in-program rows (8 to 33 schools each) must jointly not
+    reject the truth at 1%.
+    """
+    from pipelines.did import exit_effects
+    from pipelines.estimates.exit import with_last_year
+
+    published, treatment = published_exit
+    panels = {p.subject: p for p in subject_panels(state.panel, load_analysis())}
+    frame, covariates, _ = panels[SUBJECT].sample(load_analysis().headline_specification.covariates)
+    ours = exit_effects(
+        with_last_year(frame, treatment), OUTCOME, TIME, ID, GROUP, "last_year", xformla=covariates
+    ).to_frame()
+    rows = published[published["subject"] == SUBJECT].reset_index(drop=True)
+    np.testing.assert_allclose(rows["att"], ours["att"], rtol=0, atol=1e-12)
+    assert set(ours["analysis"]) == {"years_partnered", "years_since_exit"}
+    leavers = treatment[(treatment[GROUP] > 0) & treatment["last_year"].notna()]
+    assert len(leavers) == 8  # of the 33 partnered schools
+
+    truth = pd.DataFrame(state.truth["att_by_partnering"])
+    truth = truth[truth["subject"] == SUBJECT].set_index(["analysis", "key"])["att"]
+    ours = ours.set_index(["analysis", "key"])
+    ours = ours[ours["se"].notna()].assign(truth=truth.reindex(ours.index))
+    assert ours["truth"].notna().all()
+    t = (ours["att"] - ours["truth"]) / ours["se"]
+    p_values = 2 * stats.t.sf(t.abs(), ours["df"])
+    print(
+        ours.assign(t=t, p=p_values)[
+            ["att", "truth", "se", "df", "n_schools", "t", "p"]
+        ].to_string()
+    )
+    assert p_values.min() > 0.01 / len(ours)
+    inside = t.loc["years_partnered"]
+    assert stats.chi2.sf(float((inside**2).sum()), len(inside)) > 0.01

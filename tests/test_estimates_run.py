@@ -102,11 +102,59 @@ def quick_analysis():
     return parse_analysis(yaml.safe_dump(document))
 
 
+def simulated_treatment(panel: pd.DataFrame) -> pd.DataFrame:
+    """The ``treatment`` mart's ``last_year``: every third partnered school leaves in 2015."""
+    schools = panel.drop_duplicates("school_id")[["school_id", "cohort"]].reset_index(drop=True)
+    partnered = schools.index[schools["cohort"] > 0]
+    last = pd.Series(pd.NA, index=schools.index, dtype="Int64")
+    last[partnered[::3]] = 2015
+    return schools.assign(last_year=last)
+
+
 @pytest.fixture(scope="module")
 def estimated():
     panel = simulated_school_panel(300, {2012: 15, 2013: 20}, seed=3)
     analysis = quick_analysis()
-    return panel, analysis, estimate_all(panel, simulated_dose(panel, seed=3), analysis)
+    tables = estimate_all(
+        panel, simulated_dose(panel, seed=3), analysis, simulated_treatment(panel)
+    )
+    return panel, analysis, tables
+
+
+def test_headline_estimand_is_intent_to_treat(estimated) -> None:
+    _, _, tables = estimated
+    for table in ("estimates_aggregate", "estimates_comparison"):
+        assert set(tables[table]["estimand"]) == {"intent_to_treat"}, table
+
+
+def test_exit_rows_equal_a_direct_exit_effects_call(estimated) -> None:
+    from pipelines.did import exit_effects
+
+    panel, analysis, tables = estimated
+    spec = analysis.headline_specification
+    data = subject_panels(panel, analysis)[0]
+    frame, covariates, _ = data.sample(spec.covariates)
+    last = simulated_treatment(panel).set_index("school_id")["last_year"]
+    frame = frame.assign(last_year=frame["school_id"].map(last).fillna(0).astype(float))
+    direct = exit_effects(
+        frame, "mean_z", "school_year", "school_id", "cohort", "last_year", xformla=covariates
+    ).to_frame()
+    exit_rows = tables["estimates_exit"]
+    rows = exit_rows[exit_rows["subject"] == data.subject].reset_index(drop=True)
+    assert set(rows["specification"]) == {analysis.headline}
+    assert set(rows["analysis"]) == {"years_partnered", "years_since_exit"}
+    np.testing.assert_allclose(rows["att"], direct["att"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rows["se"], direct["se"], rtol=0, atol=1e-12)
+    assert list(rows["key"]) == list(direct["key"])
+
+
+def test_randomization_is_studentized_and_states_its_resolution(estimated) -> None:
+    _, analysis, tables = estimated
+    table = tables["estimates_randomization"]
+    assert set(table["statistic"]) == {"studentized"}
+    floor = 1 / (analysis.randomization.permutations + 1)
+    np.testing.assert_allclose(table["p_value_floor"], floor)
+    assert (table["p_value"] >= floor).all()
 
 
 def test_every_table_has_its_declared_columns_and_names_its_specification(estimated) -> None:
@@ -126,8 +174,8 @@ def test_every_step_ran_and_the_doubly_robust_refusal_is_not_estimable_not_faile
 ) -> None:
     _, analysis, tables = estimated
     status = tables["estimates_status"]
-    # MDE, Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response.
-    steps_per_subject = len(analysis.specifications) + 8
+    # MDE, exit, Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response.
+    steps_per_subject = len(analysis.specifications) + 9
     assert len(status) == steps_per_subject * len(SUBJECTS)
     assert not (status["status"] == "failed").any(), status[status["status"] == "failed"]
     refused = status[status["status"] == "not_estimable"]
@@ -295,7 +343,9 @@ def test_a_specification_that_cannot_be_estimated_is_recorded_not_raised(estimat
     )
     tables = estimate_all(partnered_only, simulated_dose(panel, seed=3), few)
     status = tables["estimates_status"]
-    assert list(status["status"]) == ["failed", "failed"]
+    # The specification and the exit analysis of the headline, in each subject.
+    assert list(status["step"]) == ["estimate", "exit", "estimate", "exit"]
+    assert list(status["status"]) == ["failed"] * 4
     assert status["message"].str.contains("never-treated").all()
     assert tables["estimates_comparison"].empty
 

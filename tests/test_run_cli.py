@@ -31,7 +31,7 @@ def test_run_publishes_then_refuses_to_publish_unaccounted_data(
     assert "check stg_activity:no_failed_files WARN: failed" in out
     assert main(["status"]) == 0
     status = capsys.readouterr().out
-    assert "activity: 10 files loaded, 3 failed, 0 removed; rows read 27" in status
+    assert "activity: 10 files loaded, 3 failed, 0 removed; rows read 28" in status
     assert "failed: activity/log_2012_05_empty.csv: the file is empty: no header line" in status
     assert "Last run: materialize_everything SUCCESS" in status
     marts = data_dir / "marts"

@@ -52,6 +52,8 @@ from pipelines.did.effect_size import classify_baseline_equivalence as classify_
 from pipelines.did.effect_size import hedges_g as hedges_g
 from pipelines.did.effect_size import hedges_g_from_att as hedges_g_from_att
 from pipelines.did.effect_size import improvement_index as improvement_index
+from pipelines.did.exit import ExitResult as ExitResult
+from pipelines.did.exit import exit_effects as exit_effects
 from pipelines.did.honest import EventStudyLike as EventStudyLike
 from pipelines.did.honest import HonestDiDResult as HonestDiDResult
 from pipelines.did.honest import honest_did as honest_did

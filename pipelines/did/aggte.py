@@ -8,6 +8,7 @@ size), "dynamic" (event study by exposure length e = t - g), "group" (per cohort
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,6 +45,8 @@ class AggteResult(GroupTimeResult):
     max_e: float
     balance_e: int | None
     cluster: np.ndarray | None = field(default=None, repr=False)
+    # Cohorts whose cells were left out: fewer than two treated units, no valid interval.
+    excluded_groups: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -129,6 +132,7 @@ def aggte(
     random_state: int | np.random.Generator | None = None,
     small_sample: bool | None = None,
     na_rm: bool = False,
+    exclude_small_groups: bool = True,
 ) -> AggteResult:
     """Aggregate ATT(g,t) as R `did::aggte` does.
 
@@ -139,6 +143,11 @@ def aggte(
     `random_state` seeds the bootstrap. Uniform bands (`cband`) cover the components (event
     times, groups or periods); the overall effect's interval is pointwise.
 
+    Cells of cohorts too small for an interval (`result.small_groups`: fewer than two treated
+    units) are left out of every aggregation, point estimate included, so that its interval
+    is valid; `excluded_groups` and the summary name them, and a warning says so.
+    `exclude_small_groups=False` keeps them, as R does (their variance is then understated).
+
     `na_rm=True` is R's `na.rm = TRUE`: cells that could not be estimated (missing ATT, e.g.
     for lack of overlap) are left out and the rest aggregated, with cohort weights over the
     cohorts that remain (for "group", cohorts without any estimated post-treatment cell are
@@ -146,6 +155,15 @@ def aggte(
     """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
+    excluded = np.asarray(result.small_groups if exclude_small_groups else [], dtype=float)
+    if len(excluded):
+        result = _without_groups(result, excluded)
+        warnings.warn(
+            f"aggte left out cohort {', '.join(f'{g:g}' for g in excluded)}: fewer than two "
+            "treated units, so no valid interval for its cells",
+            UserWarning,
+            stacklevel=2,
+        )
     if na_rm:
         result = _without_missing(result, type, max_e)
     if np.isnan(result.att).any():
@@ -214,6 +232,27 @@ def aggte(
         max_e=high,
         balance_e=balance_e,
         cluster=result.cluster,
+        excluded_groups=excluded,
+    )
+
+
+def _without_groups(result: AttGtResult, groups: np.ndarray) -> AttGtResult:
+    """`result` restricted to the cells of cohorts other than `groups`."""
+    keep = ~np.isin(result.group, groups)
+    if not keep.any():
+        raise ValueError(
+            "every cohort has fewer than two treated units: no aggregation has a valid interval"
+        )
+    return dataclasses.replace(
+        result,
+        group=result.group[keep],
+        time=result.time[keep],
+        att=result.att[keep],
+        se=result.se[keep],
+        df=result.df[keep],
+        crit_val=result.crit_val[keep],
+        influence_function=result.influence_function[:, keep],
+        small_groups=np.array([]),
     )
 
 

@@ -7,6 +7,7 @@ side by side. Aggregations live in `pipelines.did.aggte`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,6 +17,7 @@ import pandas as pd
 from pipelines.did._group_time.cells import enumerate_cells
 from pipelines.did._group_time.estimate import estimate_cells
 from pipelines.did._group_time.prepare import prepare
+from pipelines.did._group_time.small_groups import small_groups, warning_text
 from pipelines.did._influence.analytic import standard_errors, sum_of_squares, wald_pretest
 from pipelines.did._influence.intervals import IntervalSettings, build_intervals
 from pipelines.did._regression.formula import parse_covariates_by_group
@@ -37,7 +39,9 @@ class AttGtResult(GroupTimeResult):
     `influence_function` is (n_units x cells), scaled as in R `did`: a cell's large-sample
     variance is mean(IF^2) / n_units (cluster sums replace unit rows when clustered), and `vcov`
     is that covariance matrix. Intervals are att +/- crit_val * se, cell by cell; `df` holds the
-    t degrees of freedom of the small-sample intervals (inf for normal ones).
+    t degrees of freedom of the small-sample intervals (inf for normal ones). Cohorts in
+    `small_groups` have fewer than two treated units: their cells keep their ATT but have no
+    standard error or interval (their own variance cannot be estimated).
     """
 
     group: np.ndarray
@@ -66,6 +70,8 @@ class AttGtResult(GroupTimeResult):
     def not_estimable(self) -> tuple[GroupOverlap, ...]:
         """The cohorts with cells set to missing for lack of overlap."""
         return tuple(record for record in self.overlap if record.not_estimable)
+
+    small_groups: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @property
     def n_clusters(self) -> int:
@@ -138,6 +144,12 @@ def att_gt(
     chi-squared Wald test rejects about 23% of the time at 5% with 13 and 20 treated units).
     `small_sample=False` reproduces R `did` exactly.
 
+    A cohort with fewer than two treated units gets no standard error or interval, with a
+    warning naming it: its own variance cannot be estimated and R's interval leaves it out (a
+    one-school cohort's 95% interval excludes zero 89% of the time when nothing happened). Its
+    point estimates are kept (listed in `small_groups`); `aggte` leaves its cells out and says
+    so.
+
     Doubly robust and IPW cells fail R's overlap check (:mod:`pipelines.did.overlap`) when a
     unit's fitted propensity reaches 0.999: they are set to missing with an `OverlapWarning`,
     as R does, and `overlap` records the check per cohort.
@@ -177,6 +189,13 @@ def att_gt(
         control_group=control_group,
     )
     estimates = estimate_cells(cells, prepared, est_method)
+    too_small = small_groups(prepared)
+    if too_small:
+        warnings.warn(warning_text(too_small), UserWarning, stacklevel=2)
+    small = np.array([group.group for group in too_small])
+    group = np.array([cell.group for cell in cells])
+    time = np.array([cell.time for cell in cells])
+    usable = ~np.isin(group, small)
     settings = IntervalSettings(
         small_sample=bool(small_sample),
         bstrap=bool(bstrap),
@@ -184,19 +203,25 @@ def att_gt(
         cband=bool(cband),
         alp=float(alp),
     )
-    intervals = build_intervals(
-        estimates.influence,
+    # Intervals (and a uniform band's critical value) only over the cells that can have one.
+    kept = build_intervals(
+        estimates.influence[:, usable] if usable.any() else estimates.influence[:, :1],
         cluster=prepared.cluster,
         strata=prepared.strata,
         settings=settings,
         rng=np.random.default_rng(random_state),
         uniform=True,
     )
+    se, df, crit_val = (np.full(len(cells), np.nan) for _ in range(3))
+    if usable.any():
+        se[usable], df[usable], crit_val[usable] = kept.se, kept.df, kept.crit_val
+    if not usable.all():
+        df[~usable] = np.inf
+        crit_val[~usable] = np.nan
+    intervals = kept._replace(se=se, df=df, crit_val=crit_val)
 
-    group = np.array([cell.group for cell in cells])
-    time = np.array([cell.time for cell in cells])
     variance = sum_of_squares(estimates.influence, prepared.cluster) / prepared.n**2
-    pre = (group > time) & np.isfinite(standard_errors(variance))
+    pre = (group > time) & np.isfinite(standard_errors(variance)) & usable
     pretest = wald_pretest(
         estimates.att,
         estimates.influence,
@@ -236,4 +261,5 @@ def att_gt(
         cluster=prepared.cluster,
         strata=prepared.strata,
         overlap=estimates.overlap,
+        small_groups=small,
     )

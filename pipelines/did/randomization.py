@@ -5,8 +5,10 @@ not hold. Randomization (permutation) inference asks instead: had the program go
 comparable schools, how often would the estimate be at least this large? Cohort labels are
 permuted among all units in the estimation sample (treated and comparison), within strata of
 comparable units (e.g. school level × baseline-score band), so each stratum keeps its number of
-units of every cohort; the aggregated ATT is recomputed for each reassignment and the observed
-one is ranked against that distribution (Fisher's sharp null of no effect for any school).
+units of every cohort; the aggregated ATT and its standard error are recomputed for each
+reassignment and the observed studentized ATT (ATT / SE) is ranked against that distribution
+(Fisher's sharp null of no effect for any school). Studentizing keeps the test's size for "no
+average effect" when partnered schools are noisier than the rest; the raw ATT does not.
 
 The fast path. Without covariates, every estimation method of `att_gt` (dr, ipw, reg) reduces
 to a difference of (weighted) means of outcome changes:
@@ -29,6 +31,7 @@ import pandas as pd
 
 from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
 from pipelines.did._group_time.prepare import PreparedData, prepare
+from pipelines.did._group_time.small_groups import MIN_TREATED
 from pipelines.did._regression.formula import parse_covariates_by_group
 from pipelines.did._results.base import Result
 from pipelines.did.aggte import aggte
@@ -163,7 +166,9 @@ class _FastStatistic:
                 anticipation=settings["anticipation"],
                 control_group=settings["control_group"],
             )
-            if cell.post
+            # Cohorts too small for an interval are left out, as aggte leaves them out; cohort
+            # sizes do not change under permutation, so neither does which cohorts those are.
+            if cell.post and (prepared.unit_group == cell.group).sum() >= MIN_TREATED
         ]
         group = np.array([cell.group for cell in cells])
         time = np.array([cell.time for cell in cells])
@@ -187,13 +192,21 @@ class _FastStatistic:
         if plan.component_cohort is not None:
             self.component_label = np.array([label_index[g] for g in plan.component_cohort])
 
-    def __call__(self, codes: np.ndarray) -> np.ndarray:
-        """Statistics for assignments `codes` (B, n) of label indices to units."""
+    def sums(self, codes: np.ndarray) -> tuple[np.ndarray, ...]:
+        """One-hot assignments (B, K, n) and the per-label sums the statistic is a function of:
+        weighted changes (B, K, C), their weights (B, K, C) and unit weights (B, K)."""
         n_labels = len(self.labels)
         onehot = (codes[:, None, :] == np.arange(n_labels)[None, :, None]).astype(float)
-        sums = onehot @ self.weighted_change  # (B, K, C)
-        totals = onehot @ self.weights  # (B, K, C)
-        share = onehot @ self.unit_weight  # (B, K): cohort sizes, as aggte's weights
+        return (
+            onehot,
+            onehot @ self.weighted_change,
+            onehot @ self.weights,
+            onehot @ self.unit_weight,
+        )
+
+    def att(self, sums: np.ndarray, totals: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """The aggregated ATT from per-label sums; rational in them, so complex inputs give
+        exact derivatives by the complex step."""
         cells = np.arange(len(self.cell_label))
         treated = sums[:, self.cell_label, cells] / totals[:, self.cell_label, cells]
         comparison = np.einsum("bkc,ck->bc", sums, self.comparison) / np.einsum(
@@ -207,6 +220,52 @@ class _FastStatistic:
             return components.mean(axis=1)
         cohort_share = share[:, self.component_label]
         return (cohort_share * components).sum(axis=1) / cohort_share.sum(axis=1)
+
+    def __call__(self, codes: np.ndarray) -> np.ndarray:
+        """Aggregated ATTs for assignments `codes` (B, n) of label indices to units."""
+        _, sums, totals, share = self.sums(codes)
+        return self.att(sums, totals, share).real
+
+    def with_se(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Aggregated ATTs and their standard errors (as `aggte`'s default, small-sample ones)
+        for assignments `codes` (B, n).
+
+        The ATT is a ratio-of-sums function f of the per-label sums, homogeneous of degree
+        zero, so its influence function at unit i (label k) is the gradient of f with respect
+        to label k's sums applied to the unit's own terms, which is what `att_gt` and `aggte`
+        compute cell by cell (the weight-estimation term included). The gradient comes from
+        the complex step, f(x + ih e_j) = f(x) + ih df/dx_j + O(h^2), exact to rounding. The
+        variance is then `aggte`'s: per label, the sum of squared influence times
+        n_k / (n_k - 1).
+        """
+        onehot, sums, totals, share = self.sums(codes)
+        att = self.att(sums, totals, share).real
+        step = 1e-30
+        d_sums, d_totals = np.zeros_like(sums), np.zeros_like(totals)
+        d_share = np.zeros_like(share)
+        for target, gradient in ((sums, d_sums), (totals, d_totals)):
+            for k in range(target.shape[1]):
+                for c in range(target.shape[2]):
+                    moved = target.astype(complex)
+                    moved[:, k, c] += 1j * step
+                    args = [moved if x is target else x for x in (sums, totals, share)]
+                    gradient[:, k, c] = self.att(*args).imag / step
+        for k in range(share.shape[1]):
+            moved = share.astype(complex)
+            moved[:, k] += 1j * step
+            d_share[:, k] = self.att(sums, totals, moved).imag / step
+        # (B, K, n): each unit's influence were it given label k; keep its assigned label.
+        per_label = (
+            d_sums @ self.weighted_change.T
+            + d_totals @ self.weights.T
+            + d_share[:, :, None] * self.unit_weight[None, None, :]
+        )
+        influence = np.take_along_axis(per_label, codes[:, None, :], axis=1)[:, 0, :]
+        size = onehot.sum(axis=2)
+        factor = np.where(size > 1, size / np.maximum(size - 1, 1), 1.0)
+        variance = (onehot @ (influence**2)[:, :, None])[:, :, 0] * factor
+        se = np.sqrt(variance.sum(axis=1))
+        return att, se
 
 
 def _strata_codes(data: pd.DataFrame, idname: str, strata, unit_ids: np.ndarray) -> np.ndarray:
@@ -250,13 +309,43 @@ class _Permuter:
         return assignments
 
 
+STATISTICS = ("studentized", "att")
+_STATISTIC_TEXT = {
+    "studentized": "the aggregated ATT divided by its standard error (recomputed each time)",
+    "att": "the aggregated ATT",
+}
+
+
+def format_p_value(pvalue: float, floor: float) -> str:
+    """A permutation p-value at its resolution: "p < 0.01" rather than "p = 0.005" at the floor
+    1/(B+1), otherwise "p = 0.035" with no more decimals than the floor has."""
+    if not np.isfinite(pvalue):
+        return "p not available"
+    if pvalue <= floor * (1 + 1e-9):
+        nice = (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+        bound = next((b for b in nice if b > floor * (1 + 1e-9)), 1.0)
+        return f"p < {bound:g}"
+    digits = max(2, int(np.ceil(-np.log10(floor))))
+    return f"p = {pvalue:.{digits}f}"
+
+
 @dataclass(frozen=True)
 class RandomizationResult(Result):
-    """Permutation test of the aggregated ATT against Fisher's sharp null of no effect."""
+    """Permutation test of the aggregated ATT against Fisher's sharp null of no effect.
 
-    statistic: float  # observed aggregated ATT (equals aggte(att_gt(...)).overall_att)
+    `statistic` names the test statistic: "studentized" (the default: the aggregated ATT over
+    its standard error, both recomputed for every reassignment) or "att" (the raw ATT).
+    `observed` is its observed value and `permutation_distribution` its values under
+    reassignment. With B permutations the p-value cannot fall below `p_value_floor`, 1/(B+1).
+    """
+
+    statistic: str
+    observed: float  # observed value of the statistic
+    att: float  # observed aggregated ATT (equals aggte(att_gt(...)).overall_att)
+    se: float  # its standard error (aggte's default, small-sample)
     permutation_distribution: np.ndarray = field(repr=False)  # (n_permutations,)
     pvalue: float  # two-sided: (1 + #{|T*| >= |T|}) / (1 + n_permutations)
+    p_value_floor: float  # 1 / (1 + n_permutations): the smallest p-value possible
     n_permutations: int
     aggregation: str
     n_units: int
@@ -270,14 +359,24 @@ class RandomizationResult(Result):
         """Monte Carlo standard error of the p-value from drawing rather than enumerating."""
         return float(np.sqrt(self.pvalue * (1 - self.pvalue) / self.n_permutations))
 
+    @property
+    def p_value_text(self) -> str:
+        """The p-value at its resolution ("p < 0.01" at the floor)."""
+        return format_p_value(self.pvalue, self.p_value_floor)
+
     def to_frame(self) -> pd.DataFrame:
-        """One row: aggregation, att, pvalue and the permutation distribution's spread."""
+        """One row: aggregation, statistic, att, se, observed, pvalue, p_value_floor, and the
+        permutation distribution's spread."""
         null = self.permutation_distribution
         return pd.DataFrame(
             {
                 "aggregation": [self.aggregation],
-                "att": [self.statistic],
+                "statistic": [self.statistic],
+                "att": [self.att],
+                "se": [self.se],
+                "observed": [self.observed],
                 "pvalue": [self.pvalue],
+                "p_value_floor": [self.p_value_floor],
                 "n_permutations": [self.n_permutations],
                 "n_units": [self.n_units],
                 "n_treated": [self.n_treated],
@@ -298,6 +397,7 @@ class RandomizationResult(Result):
             else "across all units (no strata)"
         )
         covariates = self.settings["xformla"] or "none"
+        name = "t" if self.statistic == "studentized" else "ATT"
         lines = [
             "Randomization inference for the Callaway & Sant'Anna aggregated ATT",
             f"Outcome: {self.settings['yname']}. Aggregation: {self.aggregation}. Comparison "
@@ -305,23 +405,27 @@ class RandomizationResult(Result):
             f"({self.n_treated} treated).",
             f"Cohort labels permuted {strata};",
             f"{self.n_permutations} permutations; covariates: {covariates}.",
+            f"Statistic: {_STATISTIC_TEXT[self.statistic]}.",
             "",
-            f"Observed ATT = {self.statistic:.4f}",
-            f"Permutation p-value (two-sided, |ATT|) = {self.pvalue:.4f} "
-            f"(Monte Carlo SE {self.pvalue_mc_se:.4f})",
-            f"Permutation distribution: mean {null.mean():.4f}, SD {null.std(ddof=1):.4f}, "
-            f"2.5%-97.5% [{np.quantile(null, 0.025):.4f}, {np.quantile(null, 0.975):.4f}]",
+            f"Observed ATT = {self.att:.4f} (SE {self.se:.4f}), {name} = {self.observed:.4f}",
+            f"Permutation {self.p_value_text} (two-sided, |{name}|; Monte Carlo SE "
+            f"{self.pvalue_mc_se:.4f}; with {self.n_permutations} permutations the smallest "
+            f"possible p-value is {self.p_value_floor:.4g})",
+            f"Permutation distribution of {name}: mean {null.mean():.4f}, SD "
+            f"{null.std(ddof=1):.4f}, 2.5%-97.5% [{np.quantile(null, 0.025):.4f}, "
+            f"{np.quantile(null, 0.975):.4f}]",
             "",
             "The test is of the sharp null that the program changed no school's outcome; the",
-            "p-value counts reassignments of cohorts among comparable schools whose |ATT| is at",
-            "least the observed one, with the observed assignment included.",
+            f"p-value counts reassignments of cohorts among comparable schools whose |{name}| is",
+            "at least the observed one, with the observed assignment included.",
         ]
         return "\n".join(lines)
 
     def plot(self):
-        """Histogram of the permutation distribution with the observed ATT (and its mirror)."""
+        """Histogram of the permutation distribution with the observed statistic (and mirror)."""
         import plotly.graph_objects as go
 
+        name = "t" if self.statistic == "studentized" else "ATT"
         figure = go.Figure()
         figure.add_histogram(
             x=self.permutation_distribution,
@@ -330,13 +434,13 @@ class RandomizationResult(Result):
             marker_color="#7f7f7f",
         )
         figure.add_vline(
-            x=self.statistic,
+            x=self.observed,
             line_color="#d62728",
             line_width=3,
-            annotation_text=f"observed {self.statistic:.3f}",
+            annotation_text=f"observed {self.observed:.3f}",
         )
         figure.add_vline(
-            x=-self.statistic,
+            x=-self.observed,
             line_color="#d62728",
             line_dash="dot",
             annotation_text="mirror (two-sided test)",
@@ -344,10 +448,10 @@ class RandomizationResult(Result):
         )
         figure.update_layout(
             title=(
-                f"Randomization inference: {self.aggregation} ATT, permutation p = "
-                f"{self.pvalue:.3f} ({self.n_permutations} permutations)"
+                f"Randomization inference: {self.aggregation} {name}, permutation "
+                f"{self.p_value_text} ({self.n_permutations} permutations)"
             ),
-            xaxis_title="aggregated ATT under reassigned cohorts",
+            xaxis_title=f"aggregated {name} under reassigned cohorts",
             yaxis_title="permutations",
             template="plotly_white",
             showlegend=False,
@@ -364,13 +468,14 @@ def _slow_statistics(
     assignments: np.ndarray,
     estimator: dict,
     aggregation: dict,
-) -> np.ndarray:
-    """Re-run att_gt/aggte for each assignment (needed when covariates enter the estimator)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Re-run att_gt/aggte for each assignment (needed when covariates enter the estimator):
+    the aggregated ATTs and their standard errors."""
     labels = np.unique(panel.unit_group)
     # Never-treated is coded 0 in the data, as att_gt expects.
     values = np.where(np.isinf(labels), 0.0, labels)
     gname = estimator["gname"]
-    statistics = np.empty(len(assignments))
+    att, se = np.empty(len(assignments)), np.empty(len(assignments))
     row_unit = pd.Index(panel.unit_ids).get_indexer(data[estimator["idname"]])
     kept = row_unit >= 0
     with warnings.catch_warnings():
@@ -379,9 +484,16 @@ def _slow_statistics(
         for b, codes in enumerate(assignments):
             permuted = data.astype({gname: float})
             permuted.loc[kept, gname] = values[codes[row_unit[kept]]]
-            result = att_gt(permuted, **estimator)
-            statistics[b] = aggte(result, **aggregation).overall_att
-    return statistics
+            result = aggte(att_gt(permuted, **estimator), **aggregation)
+            att[b], se[b] = result.overall_att, result.overall_se
+    return att, se
+
+
+def _statistic(att: np.ndarray, se: np.ndarray, statistic: str) -> np.ndarray:
+    if statistic == "att":
+        return np.asarray(att, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(att, dtype=float) / np.asarray(se, dtype=float)
 
 
 def randomization_inference(
@@ -403,24 +515,34 @@ def randomization_inference(
     max_e: float | None = None,
     balance_e: int | None = None,
     random_state: int | np.random.Generator | None = None,
+    statistic: str = "studentized",
 ) -> RandomizationResult:
     """Permutation p-value of the aggregated Callaway–Sant'Anna ATT.
 
-    The statistic is `aggte(att_gt(data, ...), type=aggregation).overall_att` with the same
+    The ATT is `aggte(att_gt(data, ...), type=aggregation).overall_att` with the same
     `control_group`, `base_period`, `anticipation`, `weightsname`, `xformla`, `est_method`
     and `min_e`/`max_e`/`balance_e`. The cohort labels (`gname`) of all units in the
     estimation sample are permuted `n_permutations` times within `strata` (columns fixed
     within a unit, e.g. school level and a baseline-score band), which keeps the number of
     units of each cohort in each stratum. The two-sided p-value is
-    (1 + #{|T*| >= |T|}) / (1 + n_permutations).
+    (1 + #{|T*| >= |T|}) / (1 + n_permutations), never below `p_value_floor` = 1/(B+1).
+
+    `statistic="studentized"` (the default) is the ATT over its standard error (`aggte`'s
+    default, small-sample corrected), both recomputed for every reassignment. Under the sharp
+    null it is exact like any statistic; unlike the raw ATT (`statistic="att"`) it also keeps
+    its size for the weaker null of no average effect when partnered schools are noisier than
+    the rest (at 5% the raw ATT rejected 11.5%, the studentized one 4.8%:
+    tests/test_did_randomization_size.py).
 
     Without covariates (`xformla=None`) the permutations are computed in batches from
-    precomputed outcome changes (a 1,400-school panel takes well under a second for 999);
-    with covariates each permutation re-estimates `att_gt` (seconds to minutes).
+    precomputed outcome changes (a 1,400-school panel takes about a second for 999); with
+    covariates each permutation re-estimates `att_gt` (seconds to minutes).
     `random_state` seeds the permutations.
     """
     if aggregation not in _AGGREGATIONS:
         raise ValueError(f"aggregation must be one of {_AGGREGATIONS}, got {aggregation!r}")
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {STATISTICS}, got {statistic!r}")
     if int(n_permutations) != n_permutations or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive whole number, got {n_permutations!r}")
     n_permutations = int(n_permutations)
@@ -471,30 +593,50 @@ def randomization_inference(
         )
     rng = np.random.default_rng(random_state)
     if covariates:
-        observed = aggte(att_gt(data, **estimator), **aggregation_args).overall_att
+        observed_fit = aggte(att_gt(data, **estimator), **aggregation_args)
+        att, se = observed_fit.overall_att, observed_fit.overall_se
         assignments = permuter.draw(n_permutations, rng)
-        distribution = _slow_statistics(data, panel, assignments, estimator, aggregation_args)
+        null_att, null_se = _slow_statistics(data, panel, assignments, estimator, aggregation_args)
     else:
         fast = _FastStatistic(panel, estimator, plan_args)
-        observed = float(fast(codes[None, :])[0])
+        if statistic == "studentized":
+            compute = fast.with_se
+        else:  # the raw ATT needs no standard errors under reassignment
+
+            def compute(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                return fast(codes), np.full(len(codes), np.nan)
+
+        observed_att, observed_se = fast.with_se(codes[None, :])
+        att, se = float(observed_att[0]), float(observed_se[0])
         batch = max(1, _BLOCK_ENTRIES // (len(labels) * len(codes)))
-        distribution = np.concatenate(
-            [
-                fast(permuter.draw(min(batch, n_permutations - start), rng))
-                for start in range(0, n_permutations, batch)
-            ]
-        )
-    scale = max(abs(observed), float(np.max(np.abs(distribution))))
-    extreme = np.abs(distribution) >= abs(observed) - _TIE_TOLERANCE * scale
+        draws = [
+            compute(permuter.draw(min(batch, n_permutations - start), rng))
+            for start in range(0, n_permutations, batch)
+        ]
+        null_att = np.concatenate([draw[0] for draw in draws])
+        null_se = np.concatenate([draw[1] for draw in draws])
+    observed = float(_statistic(np.array([att]), np.array([se]), statistic)[0])
+    distribution = _statistic(null_att, null_se, statistic)
+    finite = distribution[np.isfinite(distribution)]
+    scale = max(abs(observed), float(np.max(np.abs(finite), initial=0.0)))
+    # A reassignment whose statistic cannot be computed (zero SE) counts as extreme: the
+    # p-value stays conservative.
+    extreme = ~np.isfinite(distribution) | (
+        np.abs(distribution) >= abs(observed) - _TIE_TOLERANCE * scale
+    )
     return RandomizationResult(
-        statistic=float(observed),
+        statistic=statistic,
+        observed=observed,
+        att=float(att),
+        se=float(se),
         permutation_distribution=distribution,
         pvalue=float((1 + extreme.sum()) / (1 + n_permutations)),
+        p_value_floor=1.0 / (1 + n_permutations),
         n_permutations=n_permutations,
         aggregation=aggregation,
         n_units=len(codes),
         n_treated=int(np.isfinite(panel.unit_group).sum()),
         n_strata=len(np.unique(strata_codes)),
         n_informative_strata=len(permuter.blocks),
-        settings={**estimator, "strata": strata, **plan_args},
+        settings={**estimator, "strata": strata, "statistic": statistic, **plan_args},
     )

@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     "estimates_balance": "WWC baseline equivalence of partnered and comparison schools.",
     "estimates_dose_groups": "Effect by partnering-dose group (descriptive: dose not randomized).",
     "estimates_dose_response": "Dose-response curve ATT(d|d) and its slope with bands.",
+    "estimates_exit": "Effect by years actually partnered and after leaving the program.",
     "estimates_overlap": "Partnered schools outside their comparisons' support, by cohort.",
     "estimates_mde": "Minimum detectable effect (80% power, 5% two-sided) of the headline.",
     "estimates_status": "Every estimation step: ok, warning, not_estimable or failed, and why.",

@@ -20,6 +20,7 @@ from pipelines.settings import Settings
 INPUT_MARTS: dict[str, tuple[str, ...]] = {
     "school_panel": ("school_id", "subject", "school_year"),
     "partnering_dose": ("school_id", "school_year"),
+    "treatment": ("school_id",),
 }
 """The marts the estimates read, with their keys (for the content fingerprint)."""
 
@@ -35,7 +36,9 @@ def refresh_estimates(settings: Settings, analysis: Analysis) -> Built[dict[str,
     )
 
     def estimate() -> dict[str, pd.DataFrame]:
-        tables = estimate_all(marts["school_panel"], marts["partnering_dose"], analysis)
+        tables = estimate_all(
+            marts["school_panel"], marts["partnering_dose"], analysis, marts["treatment"]
+        )
         tables["estimates_provenance"] = version.frame(
             analysis.headline, time.perf_counter() - started
         )

@@ -102,8 +102,11 @@ def randomization_test(
 
     Cohorts are reassigned within bands (quantiles) of each school's pre-program mean outcome
     (``pre_mean_z``; schools without one form their own band), so treated labels only move
-    between schools of similar achievement. Columns: att, p_value, n_permutations, n_strata,
-    null_sd.
+    between schools of similar achievement. The statistic is studentized (the ATT over its
+    standard error, recomputed for each reassignment), which keeps the test's size when
+    partnered schools are noisier than the rest. Columns: att, statistic, p_value,
+    p_value_floor (1 / (permutations + 1), the smallest p-value possible), n_permutations,
+    n_strata, null_sd (of the statistic under reassignment).
     """
     from pipelines.did import randomization_inference
 
@@ -124,12 +127,15 @@ def randomization_test(
         xformla=arguments["xformla"],
         est_method=arguments["est_method"],
         random_state=analysis.seed,
+        statistic="studentized",
     )
     summary = result.to_frame()
     return pd.DataFrame(
         {
             "att": summary["att"],
+            "statistic": summary["statistic"],
             "p_value": summary["pvalue"],
+            "p_value_floor": summary["p_value_floor"],
             "n_permutations": summary["n_permutations"],
             "n_strata": summary["n_strata"],
             "null_sd": summary["null_sd"],

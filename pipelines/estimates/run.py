@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.estimates import callaway, dose, power, regressions, robustness
+from pipelines.estimates import callaway, dose, exit, power, regressions, robustness
 from pipelines.estimates.covariates import GROUP, ID
 from pipelines.estimates.describe import method_text
 from pipelines.estimates.panel import SubjectPanel, subject_panels
@@ -74,10 +74,19 @@ class _Collector:
 
 
 def estimate_all(
-    school_panel: pd.DataFrame, partnering_dose: pd.DataFrame, analysis: Analysis
+    school_panel: pd.DataFrame,
+    partnering_dose: pd.DataFrame,
+    analysis: Analysis,
+    treatment: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`)."""
+    """Every estimate table of ``analysis`` (see :mod:`pipelines.estimates.tables`).
+
+    ``treatment`` (the mart: ``school_id``, ``last_year``) gives the years schools left the
+    program, for the exit-aware analysis; without it no school is taken to have left.
+    """
     collector = _Collector()
+    if treatment is None:
+        treatment = pd.DataFrame({ID: pd.Series(dtype="int64"), exit.LAST: pd.Series(dtype=float)})
     panels = subject_panels(school_panel, analysis)
     for subject in sorted(set(analysis.subjects) - {panel.subject for panel in panels}):
         collector.attempt(
@@ -86,6 +95,7 @@ def estimate_all(
     for panel in panels:
         fits = _specifications(collector, panel, analysis)
         _detectable(collector, panel, analysis, fits)
+        _exit(collector, panel, analysis, treatment)
         _robustness(collector, panel, analysis, fits)
         _dose(collector, panel, partnering_dose, analysis)
     return assemble(collector.parts)
@@ -116,7 +126,12 @@ def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analys
         fits[name] = fit
         if spec.is_callaway_santanna:
             collector.add("estimates_attgt", fit.attgt, name, panel.subject)
-            collector.add("estimates_aggregate", fit.aggregate, name, panel.subject)
+            collector.add(
+                "estimates_aggregate",
+                fit.aggregate.assign(estimand=exit.ESTIMAND),
+                name,
+                panel.subject,
+            )
             collector.add("estimates_pretrend", fit.pretrend, name, panel.subject)
             collector.add("estimates_overlap", fit.overlap, name, panel.subject)
             dropped += fit.n_set_aside
@@ -135,6 +150,7 @@ def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analys
                 estimator=spec.label,
                 method=method_text(spec, analysis),
                 n_schools_dropped=dropped,
+                estimand=exit.ESTIMAND,
             )
             collector.add("estimates_comparison", row, name, panel.subject)
     return fits
@@ -153,6 +169,24 @@ def _detectable(collector: _Collector, panel: SubjectPanel, analysis: Analysis, 
     )
     if row is not None:
         collector.add("estimates_mde", row, analysis.headline, panel.subject)
+
+
+def _exit(
+    collector: _Collector, panel: SubjectPanel, analysis: Analysis, treatment: pd.DataFrame
+) -> None:
+    """Effects by years partnered and after leaving, with the headline's covariates."""
+    spec = analysis.headline_specification
+    sample, covariates, _ = panel.sample(spec.covariates)
+    frame = collector.attempt(
+        spec.name,
+        panel.subject,
+        "exit",
+        lambda: exit.exit_analysis(
+            exit.with_last_year(sample, treatment), panel.outcome, covariates
+        ),
+    )
+    if frame is not None:
+        collector.add("estimates_exit", frame, spec.name, panel.subject)
 
 
 def _robustness(collector: _Collector, panel: SubjectPanel, analysis: Analysis, fits) -> None:

@@ -16,7 +16,7 @@ _ESTIMATE = ("att", "se", "ci_lower", "ci_upper")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "estimates_attgt": ("specification", "subject", "group", "time", "event_time", *_ESTIMATE),
     "estimates_aggregate": (
-        "specification", "subject", "aggregation", "key", *_ESTIMATE, "interval",
+        "specification", "subject", "aggregation", "key", *_ESTIMATE, "interval", "estimand",
     ),
     "estimates_event_study": (
         "specification", "subject", "estimator", "event_time", *_ESTIMATE, "interval",
@@ -24,7 +24,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "estimates_comparison": (
         "specification", "subject", "estimator", *_ESTIMATE, "method", "n_treated_schools",
-        "n_comparison_schools", "n_schools_dropped",
+        "n_comparison_schools", "n_schools_dropped", "estimand",
+    ),
+    "estimates_exit": (
+        "specification", "subject", "analysis", "key", *_ESTIMATE, "n_schools",
     ),
     "estimates_pretrend": ("specification", "subject", "test", "statistic", "df", "p_value"),
     "estimates_bacon": (
@@ -36,7 +39,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "original_ci_upper", "breakdown_m", "parameter",
     ),
     "estimates_randomization": (
-        "specification", "subject", "att", "p_value", "n_permutations", "n_strata", "null_sd",
+        "specification", "subject", "att", "statistic", "p_value", "p_value_floor",
+        "n_permutations", "n_strata", "null_sd",
     ),
     "estimates_balance": (
         "specification", "subject", "variable", "mean_treated", "mean_comparison", "sd_pooled",

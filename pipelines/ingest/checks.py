@@ -3,8 +3,8 @@
 
 from dagster import AssetCheckSeverity
 
-from pipelines.ingest.ledger import UNREADABLE
-from pipelines.query_checks import QueryCheck, unique_keys_check
+from pipelines.ingest.ledger import FILE_LEVEL_REASONS, UNREADABLE
+from pipelines.query_checks import QueryCheck
 
 PACKAGE = "pipelines.ingest"
 
@@ -48,13 +48,23 @@ def ingest_checks(source: str) -> list[QueryCheck]:
             fragments={"staging_table": RECORD_TABLES[source]},
             parameters={"source": source},
         ),
-        unique_keys_check(asset, asset, UNIQUE_KEYS[source]),
+        QueryCheck(
+            asset,
+            "unique_keys",
+            PACKAGE,
+            "duplicate_keys",
+            f"One row per ({', '.join(UNIQUE_KEYS[source])}), across files too; a failure names "
+            "the files and lines holding the repeated keys.",
+            blocking=True,
+            fragments={"table": asset, "keys": ", ".join(UNIQUE_KEYS[source])},
+        ),
         QueryCheck(
             asset,
             "no_failed_files",
             PACKAGE,
             "failed_files",
-            "Every file could be loaded (a bad file stops alone; the ledger says why).",
+            "Every file could be loaded (a bad file stops alone; the ledger says why). A new "
+            "file that fails only warns; the data_complete check blocks when rows would vanish.",
             severity=AssetCheckSeverity.WARN,
             parameters={"source": source},
         ),
@@ -67,6 +77,18 @@ def ingest_checks(source: str) -> list[QueryCheck]:
             "blocking, since publishing without it would drop its rows silently.",
             blocking=True,
             parameters={"source": source, "unreadable": UNREADABLE},
+        ),
+        QueryCheck(
+            asset,
+            "data_complete",
+            PACKAGE,
+            "data_complete",
+            "No rows vanish without a word: blocks when a file that loaded before can no longer "
+            "be loaded, a roster file fails, or most of a file's records are rejected for a cause "
+            "of the whole file (unknown school, lost leading zeros, scientific notation, a "
+            "column left empty). Moving the file to the quarantine folder sets it aside.",
+            blocking=True,
+            parameters={"source": source, "file_level_reasons": list(FILE_LEVEL_REASONS)},
         ),
     ]
     if source in ROSTER_YEAR_OF:

@@ -5,10 +5,14 @@ against the same rosters), else recognize its layout from the header. Files of t
 and header are then parsed together with DuckDB, validated in SQL, and replace whatever earlier
 versions of them left in the warehouse, in one transaction per batch. A file that cannot be
 loaded (empty, unknown layout, ...) is recorded as ``failed`` in the ledger with a message
-naming the problem; the other files still load. A file that could not be *read* (it vanished,
+naming the problem; the other files still load: whatever goes wrong while reading or parsing one
+file (a compressed or binary file, broken quoting, a parser error) becomes that file's ledger
+entry, never an error of the whole source. A file that could not be *read* (it vanished,
 permissions, a failing disk or share) is failed too, its message starting with
 :data:`UNREADABLE`: that is not a data problem, and the ``files_readable`` check stops the run
-rather than publish marts without the file's rows.
+rather than publish marts without the file's rows. Files the evaluator moved into the quarantine
+folder (``data/raw/quarantine/<source>/``) are never read: the ledger lists them as
+``quarantined`` with the number of records they hold.
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
 from pipelines.ingest import assessments
+from pipelines.ingest.containers import prepare
 from pipelines.ingest.files import (
+    QUARANTINE,
     UTF8,
     UTF8_BOM,
     WINDOWS_1252,
+    FileFacts,
     discover,
     scan_all,
     write_utf8_copy,
@@ -39,7 +46,13 @@ from pipelines.ingest.ledger import (
     record_results,
     replace_in_ledger,
 )
-from pipelines.ingest.reader import BatchFile, FileRejectedError, column_identifiers, read_batch
+from pipelines.ingest.reader import (
+    BatchFile,
+    FileRejectedError,
+    column_identifiers,
+    count_records,
+    read_batch,
+)
 from pipelines.ingest.recognize import Layout, RecognizedFile, recognize, sanitize_message
 from pipelines.ingest.validation_sql import (
     generic_problem_sql,
@@ -47,14 +60,32 @@ from pipelines.ingest.validation_sql import (
     table_parameters,
     table_projections,
 )
-from pipelines.layouts import SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
+from pipelines.layouts import ASSESSMENT_LAYOUTS, SYSTEM_TOTAL_SCHOOL_CODE, AssessmentLayout
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
 BATCH_BYTES = 1 << 30
 """Files are read together up to about this many bytes (memory stays bounded)."""
+TOP_REASONS = 5
+"""How many reject reasons per source the run summary names."""
 
 Log = Callable[[str], None]
+
+
+def failure_message(error: BaseException) -> str:
+    """What a clerk reads in the ledger when reading or parsing one file failed.
+
+    I/O errors start with :data:`UNREADABLE` (the file is fine, the disk or share is not);
+    parser errors say the file could not be read as CSV. Digit runs are masked, only the first
+    line is kept, so no data value is quoted.
+    """
+    if isinstance(error, FileRejectedError):
+        return str(error)
+    message = sanitize_message(str(error))
+    # DuckDB reads the raw files itself: its I/O errors are the file's, as Python's are.
+    if isinstance(error, OSError | duckdb.IOException):
+        return f"{UNREADABLE}{message}"
+    return f"could not be read as CSV ({message}): check the file opens in a text editor"
 
 
 class _NotUtf8Error(Exception):
@@ -182,7 +213,7 @@ def _ingest_batch(
             for item in batch
         ]
         return _ingest_batch(conn, source, transcoded, context_version, scratch_dir)
-    except (OSError, duckdb.Error) as error:
+    except Exception as error:  # any failure of one file is that file's outcome
         if len(batch) > 1:
             return [
                 result
@@ -190,15 +221,11 @@ def _ingest_batch(
                 for result in _ingest_batch(conn, source, [item], context_version, scratch_dir)
             ]
         item = batch[0]
-        message = sanitize_message(str(error))
-        # DuckDB reads the raw files itself: its I/O errors are the file's, as Python's are.
-        if isinstance(error, OSError | duckdb.IOException):
-            message = f"{UNREADABLE}{message}"
         result = FileResult(
             item.path,
             "failed",
             item.layout.name,
-            error=message,
+            error=failure_message(error),
             seconds=time.perf_counter() - started,
             facts=item.facts,
             delimiter=item.header.delimiter,
@@ -208,7 +235,12 @@ def _ingest_batch(
 
 
 def ingest_source(
-    conn: duckdb.DuckDBPyConnection, source: str, raw_dir: Path, log: Log, rules_version: str
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    raw_dir: Path,
+    log: Log,
+    rules_version: str,
+    assessment_layouts: Sequence[AssessmentLayout] = ASSESSMENT_LAYOUTS,
 ) -> SourceSummary:
     """Bring the warehouse up to date with every file under ``raw_dir / source``.
 
@@ -235,30 +267,36 @@ def ingest_source(
     files = discover(raw_dir / source)
     pending: list[RecognizedFile] = []
     failed: list[FileResult] = []
-    for path, facts in zip(files, scan_all(files), strict=True):
-        relative = path.relative_to(raw_dir).as_posix()
-        if isinstance(facts, OSError):
-            message = f"{UNREADABLE}{sanitize_message(str(facts))}"
-            failed.append(FileResult(relative, "failed", error=message))
-            continue
-        known = previous.get(relative)
-        if known is not None and known == (facts.sha256, "loaded", context_version):
-            summary.files.append(FileResult(relative, "skipped"))
-            continue
-        try:
-            pending.append(recognize(source, facts, relative))
-        except FileRejectedError as error:
-            failed.append(FileResult(relative, "failed", error=str(error), facts=facts))
-        except OSError as error:
-            message = f"{UNREADABLE}{sanitize_message(str(error))}"
-            failed.append(FileResult(relative, "failed", error=message, facts=facts))
-    if failed:
-        replace_in_ledger(conn, source, failed, context_version)
     with tempfile.TemporaryDirectory(prefix=".ingest-", dir=raw_dir.parent) as scratch:
+        scratch_dir = Path(scratch)
+        for number, (path, facts) in enumerate(zip(files, scan_all(files), strict=True)):
+            relative = path.relative_to(raw_dir).as_posix()
+            if isinstance(facts, OSError):
+                message = f"{UNREADABLE}{sanitize_message(str(facts))}"
+                failed.append(FileResult(relative, "failed", error=message))
+                continue
+            known = previous.get(relative)
+            if known is not None and known == (facts.sha256, "loaded", context_version):
+                summary.files.append(FileResult(relative, "skipped"))
+                continue
+            try:
+                prepared = prepare(facts, scratch_dir, number)
+                pending.append(recognize(source, prepared, relative, assessment_layouts))
+            except Exception as error:  # the file fails alone, with its reason
+                failed.append(
+                    FileResult(relative, "failed", error=failure_message(error), facts=facts)
+                )
+        if failed:
+            replace_in_ledger(conn, source, failed, context_version)
         for batch in _batches(pending):
-            summary.files.extend(_ingest_batch(conn, source, batch, context_version, Path(scratch)))
+            summary.files.extend(_ingest_batch(conn, source, batch, context_version, scratch_dir))
+        set_aside = _quarantined(raw_dir, source, scratch_dir)
+    if set_aside:
+        replace_in_ledger(conn, source, set_aside, context_version)
+        summary.files.extend(set_aside)
     summary.files.extend(failed)
     present = {path.relative_to(raw_dir).as_posix() for path in files}
+    present |= {result.path for result in set_aside}
     removed = [
         FileResult(relative, "removed")
         for relative, (_, status, _) in sorted(previous.items())
@@ -272,10 +310,49 @@ def ingest_source(
             log(f"{result.path}: failed: {result.error}")
         elif result.status == "removed":
             log(f"{result.path}: removed from the raw folder; its rows were taken out")
+        elif result.status == "quarantined":
+            held = (
+                "an unknown number of" if result.rows_set_aside is None else result.rows_set_aside
+            )
+            log(f"{result.path}: set aside in the quarantine folder ({held} rows not loaded)")
         elif result.status == "loaded":
             log(
                 f"{result.path}: {result.layout}, {result.rows_read} rows read, "
                 f"{result.rows_loaded} loaded, {result.rows_rejected} rejected"
             )
+    summary.reject_reasons = [
+        (reason, rows)
+        for reason, rows in fetch_all(
+            conn, read_sql(PACKAGE, "reject_reasons.sql"), {"source": source, "top": TOP_REASONS}
+        )
+    ]
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _quarantined(raw_dir: Path, source: str, scratch_dir: Path) -> list[FileResult]:
+    """The files the evaluator set aside under ``quarantine/<source>/``, with their row counts.
+
+    They are never loaded; their records are counted (after decompressing them if needed) so the
+    report can say how much was set aside. A file that cannot even be counted says so.
+    """
+    results = []
+    files = discover(raw_dir / QUARANTINE / source)
+    for number, (path, facts) in enumerate(zip(files, scan_all(files), strict=True)):
+        relative = path.relative_to(raw_dir).as_posix()
+        rows: int | None = None
+        if isinstance(facts, FileFacts):
+            try:
+                rows = count_records(prepare(facts, scratch_dir, -1 - number).path)
+            except Exception:  # a file that cannot even be counted is still set aside
+                rows = None
+        results.append(
+            FileResult(
+                relative,
+                "quarantined",
+                error="set aside by the evaluator (quarantine folder): not loaded",
+                facts=facts if isinstance(facts, FileFacts) else None,
+                rows_set_aside=rows,
+            )
+        )
+    return results

@@ -17,6 +17,9 @@ from pathlib import Path
 SOURCES: tuple[str, ...] = ("rosters", "program", "activity", "assessments")
 """The raw folders, in the order they are ingested (later ones are checked against rosters)."""
 
+QUARANTINE = "quarantine"
+"""Folder of the raw folder where the evaluator sets files aside: ``quarantine/<source>/...``."""
+
 _CHUNK = 4 * 1024 * 1024
 _UTF8_BOM = codecs.BOM_UTF8
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -62,14 +65,6 @@ def scan_all(paths: list[Path]) -> list[FileFacts | OSError]:
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return list(pool.map(scan_or_error, paths))
-
-
-def blank_line_numbers(path: Path) -> tuple[int, ...]:
-    """Physical line numbers of the empty lines of ``path`` (the CSV reader skips them)."""
-    with path.open("rb") as handle:
-        return tuple(
-            number for number, line in enumerate(handle, start=1) if not line.strip(b"\r\n")
-        )
 
 
 def scan(path: Path) -> FileFacts:

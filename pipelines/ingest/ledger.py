@@ -22,6 +22,16 @@ PACKAGE = "pipelines.ingest"
 UNREADABLE = "unreadable: "
 """How the ledger's error message of a file that could not be read (an I/O error) begins."""
 
+FILE_LEVEL_REASONS: tuple[str, ...] = (
+    "unknown school",
+    "lost leading zeros",
+    "scientific notation",
+    "missing required value",
+)
+"""Reject reasons that, for most of a file's records, point to the whole file (a roster year
+missing, a column a spreadsheet mangled or an export left empty): the ``data_complete`` check
+then blocks publication instead of publishing marts without that file."""
+
 
 @dataclass(frozen=True)
 class FileResult:
@@ -29,7 +39,8 @@ class FileResult:
 
     path: str
     status: str
-    """``loaded``, ``skipped`` (unchanged since it was loaded), ``failed`` or ``removed``."""
+    """``loaded``, ``skipped`` (unchanged since it was loaded), ``failed``, ``removed`` or
+    ``quarantined`` (set aside by the evaluator in the quarantine folder: never read)."""
     layout: str | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -38,6 +49,8 @@ class FileResult:
     seconds: float = 0.0
     facts: FileFacts | None = field(default=None, repr=False)
     delimiter: str | None = None
+    rows_set_aside: int | None = None
+    """Quarantined files: the records the file holds (``None`` when it cannot be counted)."""
 
 
 @dataclass
@@ -47,6 +60,8 @@ class SourceSummary:
     source: str
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    reject_reasons: list[tuple[str, int]] = field(default_factory=list)
+    """The most frequent reasons of this source's rejects in the warehouse, with counts."""
 
     def count(self, status: str) -> int:
         return sum(result.status == status for result in self.files)
@@ -59,9 +74,12 @@ class SourceSummary:
             "files_skipped": self.count("skipped"),
             "files_failed": self.count("failed"),
             "files_removed": self.count("removed"),
+            "files_quarantined": self.count("quarantined"),
             "rows_read": sum(result.rows_read for result in self.files),
             "rows_loaded": sum(result.rows_loaded for result in self.files),
             "rows_rejected": sum(result.rows_rejected for result in self.files),
+            "reject_reasons": ", ".join(f"{reason} {rows}" for reason, rows in self.reject_reasons)
+            or "none",
             "seconds": round(self.seconds, 3),
         }
 
@@ -89,6 +107,7 @@ def record_results(
             "rows_rejected": [r.rows_rejected for r in results],
             "statuses": [r.status for r in results],
             "error_messages": [r.error for r in results],
+            "rows_set_aside": [r.rows_set_aside for r in results],
             "context_version": context_version,
             "ingested_at": datetime.now(UTC).replace(tzinfo=None),
             "seconds": [r.seconds for r in results],

@@ -7,21 +7,25 @@ one scan (a batch), which matters when a folder holds hundreds of monthly files.
 converted here: typing and validation happen in SQL afterwards, where every failure becomes a row
 of ``rejects``.
 
-Line numbers follow DuckDB's convention: the header is line 1 and each record counts one line
-(a value holding a line break does not add one); blank lines are skipped but counted.
+Line numbers are physical lines, as any editor shows them: the header is line 1, blank lines
+are skipped but counted, and a record whose quoted value holds line breaks (even blank lines)
+moves the records after it down by as many lines. DuckDB numbers records instead (a value
+holding a line break does not add a line); files whose physical lines are not all header,
+records or bad lines are read once more with Python's CSV reader to place each record.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from pipelines.ingest.files import FileFacts, blank_line_numbers, decode_text
+from pipelines.ingest.files import FileFacts, decode_text
 from pipelines.warehouse import fetch_all, read_sql, run_script
 
 PACKAGE = "pipelines.ingest"
@@ -69,7 +73,8 @@ def header_candidates(path: Path) -> list[Header]:
         raise FileRejectedError("the file is empty: no header line")
     candidates = []
     for delimiter in DELIMITERS:
-        record = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+        # newline="": a carriage return inside the header ends it like any line break.
+        record = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
         candidates.append(Header(tuple(name.strip() for name in record), delimiter))
     return candidates
 
@@ -86,6 +91,54 @@ def column_identifiers(names: Sequence[str]) -> list[str]:
         seen.add(candidate.casefold())
         identifiers.append(candidate)
     return identifiers
+
+
+@dataclass(frozen=True)
+class LinePlaces:
+    """Where a file's records sit, for those whose physical lines differ from DuckDB's count.
+
+    ``blank`` holds the blank lines in DuckDB's numbering (each record or blank line counts one);
+    ``shifts`` the points ``(line, offset)`` from which the physical line is DuckDB's line plus
+    ``offset`` (a new point after each record whose values hold line breaks).
+    """
+
+    blank: tuple[int, ...]
+    shifts: tuple[tuple[int, int], ...]
+
+
+def line_places(path: Path) -> LinePlaces:
+    """Read the UTF-8 CSV file ``path`` once, recording blank lines and multi-line records."""
+    blank: list[int] = []
+    shifts: list[tuple[int, int]] = []
+    offset = 0
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 1 << 31))
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            reader = csv.reader(handle)
+            physical_end = 0
+            for counted, row in enumerate(reader, start=1):
+                start = physical_end + 1
+                physical_end = reader.line_num
+                if start - counted != offset:
+                    offset = start - counted
+                    shifts.append((counted, offset))
+                if not row:
+                    blank.append(counted)
+    finally:
+        csv.field_size_limit(previous_limit)
+    return LinePlaces(tuple(blank), tuple(shifts))
+
+
+def count_records(path: Path) -> int:
+    """Records of the UTF-8 CSV file ``path`` after its header (blank lines not counted)."""
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(min(sys.maxsize, 1 << 31))
+    try:
+        with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+            return max(0, sum(1 for row in csv.reader(handle) if row) - 1)
+    finally:
+        csv.field_size_limit(previous_limit)
 
 
 @dataclass(frozen=True)
@@ -138,20 +191,19 @@ def read_batch(
             "structural_reasons": list(_STRUCTURAL_REASONS.values()),
         },
     )
-    # A file whose physical lines are all header, records or bad lines has no blank line; the
-    # others (blank lines, or values holding line breaks) are searched for blank lines, which
-    # DuckDB skips but counts in its line numbers.
+    # A file whose physical lines are all header, records or bad lines has no blank line and no
+    # value holding a line break; the others are read once more to place their records.
     by_path = {item.path: item for item in files}
-    blank: dict[str, tuple[int, ...]] = {}
+    places: dict[str, LinePlaces] = {}
     for path, records, bad_lines in fetch_all(conn, "SELECT * FROM file_counts"):
         if by_path[path].facts.lines > 1 + records + bad_lines:
-            blank[path] = blank_line_numbers(by_path[path].csv_path)
+            places[path] = line_places(by_path[path].csv_path)
     run_script(
         conn,
         read_sql(PACKAGE, "file_gaps.sql"),
         {
-            "blank_paths": [path for path, lines in blank.items() for _ in lines],
-            "blank_lines": [line for lines in blank.values() for line in lines],
+            "blank_paths": [path for path, found in places.items() for _ in found.blank],
+            "blank_lines": [line for found in places.values() for line in found.blank],
         },
     )
     gaps = fetch_all(conn, "SELECT count(*) FROM file_gaps")[0][0]
@@ -159,3 +211,16 @@ def read_batch(
     # pay it when a line was skipped.
     numbering = "number_lines.sql" if gaps else "number_lines_no_gaps.sql"
     run_script(conn, read_sql(PACKAGE, numbering))
+    shifts = [
+        (path, line, offset) for path, found in places.items() for line, offset in found.shifts
+    ]
+    if shifts:
+        run_script(
+            conn,
+            read_sql(PACKAGE, "physical_lines.sql"),
+            {
+                "shift_paths": [path for path, _, _ in shifts],
+                "shift_lines": [line for _, line, _ in shifts],
+                "shift_offsets": [offset for _, _, offset in shifts],
+            },
+        )

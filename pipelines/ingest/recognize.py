@@ -65,16 +65,22 @@ def _closest(layouts: Sequence[Layout], names: tuple[str, ...]) -> str:
     return f"closest layout {name!r} lacks {needed}{extra}"
 
 
-def choose_layout(source: str, candidates: list[Header]) -> tuple[Layout, Header]:
+def choose_layout(
+    source: str,
+    candidates: list[Header],
+    assessment_layouts: Sequence[AssessmentLayout] = ASSESSMENT_LAYOUTS,
+) -> tuple[Layout, Header]:
     """The layout of a ``source`` file and the header split that matched it.
 
-    Raises :class:`FileRejectedError` naming the columns seen when no layout of ``source`` fits.
+    ``assessment_layouts`` are the layouts an assessment file may have (the built-in ones and
+    the agency's declared ones). Raises :class:`FileRejectedError` naming the columns seen when
+    no layout of ``source`` fits.
     """
     layouts: list[Layout]
     if source == "assessments":
-        layouts = list(ASSESSMENT_LAYOUTS)
+        layouts = list(assessment_layouts)
         for header in candidates:
-            found = detect_assessment_layout(header.names)
+            found = detect_assessment_layout(header.names, assessment_layouts)
             if found is not None:
                 return found, header
     else:
@@ -90,11 +96,16 @@ def choose_layout(source: str, candidates: list[Header]) -> tuple[Layout, Header
     )
 
 
-def recognize(source: str, facts: FileFacts, path: str) -> RecognizedFile:
+def recognize(
+    source: str,
+    facts: FileFacts,
+    path: str,
+    assessment_layouts: Sequence[AssessmentLayout] = ASSESSMENT_LAYOUTS,
+) -> RecognizedFile:
     """The layout and header of the ``source`` file ``path``, or :class:`FileRejectedError`."""
     if facts.encoding == "utf-16":
         raise FileRejectedError("UTF-16 text is not supported: export the file as UTF-8 CSV")
     if facts.size == 0:
         raise FileRejectedError("the file is empty: no header line")
-    layout, header = choose_layout(source, header_candidates(facts.path))
+    layout, header = choose_layout(source, header_candidates(facts.path), assessment_layouts)
     return RecognizedFile(path, facts, layout, header)

@@ -15,6 +15,8 @@ from dagster import AssetCheckResult
 
 from pipelines.ingest.engine import Log, ingest_source
 from pipelines.ingest.ledger import SourceSummary
+from pipelines.layouts import ASSESSMENT_LAYOUTS
+from pipelines.layouts.declared import assessment_layouts, layouts_fingerprint
 from pipelines.privacy.pseudonymize import PseudonymKey, install_sql_function
 from pipelines.provenance import (
     WarehouseVersions,
@@ -49,8 +51,14 @@ def stage_source(
 ) -> StagedSource:
     """Ingest ``raw_dir / source`` into ``stg_<source>`` and run (or reuse) its checks."""
     rules = combine(code_fingerprint(*CODE_PACKAGES), key.fingerprint())
+    layouts = ASSESSMENT_LAYOUTS
+    if source == "assessments":
+        # The agency's layout files are validated first: an error names the file and field. They
+        # are part of the rules: a changed layout file re-reads every assessment file.
+        layouts = assessment_layouts()
+        rules = combine(rules, layouts_fingerprint())
     install_sql_function(conn, key)
-    summary = ingest_source(conn, source, raw_dir, log, rules)
+    summary = ingest_source(conn, source, raw_dir, log, rules, layouts)
     name = f"stg_{source}"
     staged = fetch_all(conn, f"SELECT count(*) FROM {name}")[0][0]
     version = combine(rules, data_fingerprint(conn, sorted({source, "rosters"})))

@@ -28,14 +28,17 @@ def missing_columns(layout: AssessmentLayout | TableLayout, header: Sequence[str
     return [column for column in needed if column.casefold() not in present]
 
 
-def detect_assessment_layout(header: Sequence[str]) -> AssessmentLayout | None:
-    """The assessment layout whose required columns are all in ``header``, else ``None``.
+def detect_assessment_layout(
+    header: Sequence[str], layouts: Sequence[AssessmentLayout] = ASSESSMENT_LAYOUTS
+) -> AssessmentLayout | None:
+    """The assessment layout of ``layouts`` whose required columns are all in ``header``.
 
     Extra and reordered columns are accepted (real exports add fields over time). If several
-    layouts fit, the one sharing the most columns with the header wins.
+    layouts fit, the one sharing the most columns with the header wins (the first declared on a
+    tie: built-in layouts come before an agency's). ``None`` when none fits.
     """
     present = set(normalize_header(header))
-    fitting = [layout for layout in ASSESSMENT_LAYOUTS if not missing_columns(layout, header)]
+    fitting = [layout for layout in layouts if not missing_columns(layout, header)]
     if not fitting:
         return None
     return max(fitting, key=lambda layout: len(present & set(normalize_header(layout.columns))))

@@ -66,6 +66,11 @@ def _ingest_lines(assets: dict[str, dict[str, Any]]) -> Iterator[str]:
             f"{count.replace('_', ' ')} {meta[count]}" for count in _INGEST_COUNTS if count in meta
         )
         yield f"  {name}: {counts}"
+        reasons = str(meta.get("reject_reasons", "none"))
+        if reasons != "none":
+            yield f"    rejected rows by reason: {reasons}"
+        if int(meta.get("files_quarantined", 0)):
+            yield f"    quarantined (set aside, not loaded): {meta['files_quarantined']} file(s)"
         failed = str(meta.get("failed_files", "none"))
         if failed != "none":
             yield from (f"    failed: {line}" for line in failed.splitlines())
@@ -155,9 +160,23 @@ def _failure_lines(result: Any) -> Iterator[str]:
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                severity = evaluation.severity.value
-                key = evaluation.asset_check_key
-                yield f"check {key.asset_key.to_user_string()}:{key.name} {severity}: failed"
+                yield from check_failure_lines(evaluation)
+
+
+def check_failure_lines(evaluation: Any) -> list[str]:
+    """A failed check in words: its name and severity, then each example (files and lines).
+
+    Examples are what the check's query wrote: paths, lines, codes and pseudonyms, never raw ids.
+    """
+    key = evaluation.asset_check_key
+    metadata = {name: getattr(value, "value", value) for name, value in evaluation.metadata.items()}
+    lines = [
+        f"check {key.asset_key.to_user_string()}:{key.name} {evaluation.severity.value}: failed"
+    ]
+    if metadata.get("failures") is not None:
+        lines[0] += f" ({metadata['failures']} problem(s))"
+    lines.extend(f"    {example}" for example in str(metadata.get("examples") or "").splitlines())
+    return lines
 
 
 def _process_alive(pid: int) -> bool:
@@ -205,6 +224,16 @@ def run_all(progress: bool | None = None, log_level: str = "critical") -> int:
     configure_dagster_environment()
     from dagster import DagsterInstance, colored_console_logger
 
+    from pipelines.layouts.declared import LayoutFileError, assessment_layouts
+
+    try:
+        # Validated before anything runs: a mistake in a layout file names the file and field.
+        assessment_layouts()
+    except LayoutFileError as error:
+        print(f"ERROR layouts: {error}")
+        print("The run did not start; the previous marts, estimates and report are untouched.")
+        return 1
+
     from pipelines.definitions import EVERYTHING_JOB, defs
     from pipelines.ops.progress import progress_logger
 
@@ -245,11 +274,24 @@ def _print_ledger_summary(data_quality: Path) -> None:
             "WHERE status = 'failed' ORDER BY path",
             {"path": str(data_quality)},
         ).fetchall()
-    for source, loaded, failed_files, removed, read, loaded_rows, rejected, last in rows:
+    print("Published marts:")
+    for (
+        source,
+        loaded,
+        failed_files,
+        removed,
+        quarantined,
+        read,
+        loaded_rows,
+        rejected,
+        last,
+    ) in rows:
         print(
             f"{source}: {loaded} files loaded, {failed_files} failed, {removed} removed; "
             f"rows read {read}, loaded {loaded_rows}, rejected {rejected}; last ingest {last}"
         )
+        if quarantined:
+            print(f"  {quarantined} file(s) set aside in the quarantine folder")
     for path, error in failed:
         print(f"  failed: {path}: {error}")
 
@@ -284,18 +326,39 @@ def _print_last_run(instance: Any) -> None:
     for failure in failures:
         event = failure.event_log_entry.dagster_event
         print(f"  ERROR {event.step_key}: {step_error(event.event_specific_data.error)}")
+    # What this run found, also when it published nothing: failed files and failed checks.
+    materializations = instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION
+    ).records
+    for record in materializations:
+        materialization = record.event_log_entry.dagster_event.event_specific_data.materialization
+        failed = materialization.metadata.get("failed_files")
+        if failed is not None and failed.value != "none":
+            for line in str(failed.value).splitlines():
+                print(f"  this run: failed: {line}")
+    evaluations = instance.get_records_for_run(
+        run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    for record in evaluations:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        if not evaluation.passed:
+            for line in check_failure_lines(evaluation):
+                print(f"  {line}")
+    if run.status.value == "FAILURE":
+        print("  This run published nothing: the marts below are the last published ones.")
 
 
 def status() -> int:
-    """Print the ledger summary of the published marts and the last run's outcome."""
+    """Print the ledger summary of the published marts and the last run's outcome: its failed
+    files and failed checks (naming files and lines), also when that run published nothing."""
     settings = configure_dagster_environment()
     from dagster import DagsterInstance
 
     data_quality = settings.marts_dir / "data_quality.parquet"
+    with DagsterInstance.get() as instance:
+        _print_last_run(instance)
     if data_quality.exists():
         _print_ledger_summary(data_quality)
     else:
         print(f"No marts published yet in {settings.marts_dir}.")
-    with DagsterInstance.get() as instance:
-        _print_last_run(instance)
     return 0

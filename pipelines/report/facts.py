@@ -69,4 +69,16 @@ def data_facts(
         ledger_hash=ledger_hash(data_quality),
         run_time=run_time,
         rejects_by_reason=by_reason.sort_values("rows", ascending=False).reset_index(drop=True),
+        set_aside=set_aside_files(data_quality),
     )
+
+
+def set_aside_files(data_quality: pd.DataFrame) -> pd.DataFrame:
+    """``path, rows`` of each file set aside in the quarantine folder (rows it held)."""
+    files = ingested_files(data_quality)
+    quarantined = files[files["status"] == "quarantined"]
+    if "rows_set_aside" not in quarantined.columns:
+        return pd.DataFrame({"path": pd.Series(dtype=str), "rows": pd.Series(dtype="Int64")})
+    return pd.DataFrame(
+        {"path": quarantined["path"], "rows": quarantined["rows_set_aside"].astype("Int64")}
+    ).reset_index(drop=True)

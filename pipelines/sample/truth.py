@@ -78,6 +78,42 @@ def _att_by_event_time(program: Program, year_truths: dict[int, YearTruth]) -> l
     ]
 
 
+def _att_by_partnering(program: Program, year_truths: dict[int, YearTruth]) -> list[dict[str, Any]]:
+    """Mean true effect of partnered school-years (school means, each school-year weighted
+    equally) by years actually partnered (``years_partnered``: still in the program, k = year -
+    cohort + 1) and by years since leaving (``years_since_exit``: year - last_year)."""
+    pooled: dict[tuple[str, str, int], list[float]] = {}
+    schools: dict[tuple[str, str, int], set[int]] = {}
+    for cohort in program.cohorts:
+        last = np.where(cohort.last_year > 0, cohort.last_year, np.iinfo(np.int64).max)
+        for year, truth in year_truths.items():
+            if year < cohort.year:
+                continue
+            inside = year <= last
+            keys = np.where(inside, year - cohort.year + 1, year - last)
+            for j, subject in enumerate(SUBJECTS):
+                tested = truth.tested[cohort.school, j]
+                effect = truth.effect_z_sum[cohort.school, j]
+                for i in np.flatnonzero(tested > 0):
+                    analysis = "years_partnered" if inside[i] else "years_since_exit"
+                    key = (subject, analysis, int(keys[i]))
+                    sums = pooled.setdefault(key, [0.0, 0.0])
+                    sums[0] += effect[i] / tested[i]
+                    sums[1] += 1
+                    schools.setdefault(key, set()).add(int(cohort.school[i]))
+    return [
+        {
+            "subject": subject,
+            "analysis": analysis,
+            "key": key,
+            "att": _round(total / count),
+            "n_school_years": int(count),
+            "n_schools": len(schools[subject, analysis, key]),
+        }
+        for (subject, analysis, key), (total, count) in sorted(pooled.items())
+    ]
+
+
 def _untreated_school_means(truth: YearTruth) -> np.ndarray:
     """Each school's mean z without the true effect (school, subject); NaN when untested."""
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -249,6 +285,7 @@ def build_truth(
         "partnered_schools": _partnered(state, program),
         "att": _att_rows(program, year_truths),
         "att_by_event_time": _att_by_event_time(program, year_truths),
+        "att_by_partnering": _att_by_partnering(program, year_truths),
         "dose_response": _dose(state, program, dose),
         "selection": _selection(state, program, year_truths),
         "files": files_written,

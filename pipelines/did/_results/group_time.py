@@ -155,6 +155,12 @@ def attgt_summary(result: AttGtResult) -> str:
     ]
     lines += _table(["group", "time", "ATT", "SE", "CI lower", "CI upper"], rows)
     lines.append("")
+    if len(result.small_groups):
+        cohorts = ", ".join(f"cohort {g:g}" for g in result.small_groups)
+        lines.append(
+            f"No interval for {cohorts}: fewer than two treated units, so the cohort's own "
+            "variance cannot be estimated (aggregations leave it out)."
+        )
     if result.pretest_df and np.isfinite(result.pretest_denominator_df):
         lines.append(
             "Pre-test of parallel trends (all pre-treatment ATT(g,t) = 0, small-sample): "
@@ -183,6 +189,11 @@ def aggte_summary(result: AggteResult) -> str:
         f"{label}: ATT = {_number(result.overall_att, 0)}, SE = {_number(result.overall_se, 0)}, "
         f"{level} CI [{_number(lower, 0)}, {_number(upper, 0)}]"
     )
+    if len(result.excluded_groups):
+        cohorts = ", ".join(f"{g:g}" for g in result.excluded_groups)
+        lines.append(
+            f"Left out: cohort {cohorts} (fewer than two treated units: no valid interval)."
+        )
     if result.type != "simple":
         lines.append("")
         lines.append(_interval_label(result.inference, result.crit_val))

@@ -14,6 +14,12 @@ WITH typed AS (
 SELECT
     t.*,
     coalesce(t.generic_problem, CASE
+        WHEN regexp_full_match(t.system_code, '[0-9]{1,2}') THEN
+            {'column_name': 'system_code', 'value': t.system_code, 'reason': 'lost leading zeros',
+             'detail': 'system codes have 3 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
+        WHEN regexp_full_match(t.school_code, '[0-9]{1,3}') THEN
+            {'column_name': 'school_code', 'value': t.school_code, 'reason': 'lost leading zeros',
+             'detail': 'school codes have 4 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
         WHEN NOT regexp_full_match(t.system_code, '[0-9]{3}') THEN
             {'column_name': 'system_code', 'value': t.system_code, 'reason': 'invalid code',
              'detail': 'system codes have 3 digits'}

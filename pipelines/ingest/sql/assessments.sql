@@ -24,9 +24,23 @@ WITH typed AS (
             WHEN student_id IS NULL THEN
                 {'column_name': $student_id_column, 'value': NULL,
                  'reason': 'missing required value', 'detail': NULL}
+            WHEN regexp_full_match(student_id, '[0-9]+([.,][0-9]+)?[eE][+]?[0-9]+') THEN
+                {'column_name': $student_id_column, 'value': pseudonym(student_id),
+                 'reason': 'scientific notation',
+                 'detail': 'a spreadsheet turned the id into a number and dropped its last digits; '
+                     || 'save the column as text and export again'}
             WHEN school_raw IS NULL THEN
                 {'column_name': $school_column, 'value': NULL,
                  'reason': 'missing required value', 'detail': NULL}
+            WHEN $has_system_prefix AND regexp_full_match(school_raw, '[0-9]{4,6}') THEN
+                {'column_name': $school_column, 'value': school_raw, 'reason': 'lost leading zeros',
+                 'detail': 'system + school codes have 7 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
+            WHEN NOT $has_system_prefix AND regexp_full_match(school_raw, '[0-9]{1,3}') THEN
+                {'column_name': $school_column, 'value': school_raw, 'reason': 'lost leading zeros',
+                 'detail': 'school codes have 4 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
+            WHEN NOT $has_system_prefix AND regexp_full_match(system_raw, '[0-9]{1,2}') THEN
+                {'column_name': $system_column, 'value': system_raw, 'reason': 'lost leading zeros',
+                 'detail': 'system codes have 3 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
             WHEN $has_system_prefix AND NOT regexp_full_match(school_raw, '[0-9]{7}') THEN
                 {'column_name': $school_column, 'value': school_raw, 'reason': 'invalid code',
                  'detail': 'system + school codes have 7 digits'}

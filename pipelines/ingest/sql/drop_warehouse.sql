@@ -3,6 +3,7 @@
 DROP SCHEMA IF EXISTS marts CASCADE;
 DROP TABLE IF EXISTS ingest_ledger;
 DROP TABLE IF EXISTS rejects;
+DROP TABLE IF EXISTS ingest_history;
 DROP TABLE IF EXISTS stg_rosters;
 DROP TABLE IF EXISTS stg_program;
 DROP TABLE IF EXISTS stg_activity;

@@ -7,6 +7,12 @@ CREATE OR REPLACE TEMP TABLE file_validated AS
 SELECT
     f.*,
     coalesce(f.generic_problem, CASE
+        WHEN regexp_full_match(f.system_code, '[0-9]{1,2}') THEN
+            {'column_name': 'system_code', 'value': f.system_code, 'reason': 'lost leading zeros',
+             'detail': 'system codes have 3 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
+        WHEN regexp_full_match(f.school_code, '[0-9]{1,3}') THEN
+            {'column_name': 'school_code', 'value': f.school_code, 'reason': 'lost leading zeros',
+             'detail': 'school codes have 4 digits: a spreadsheet dropped the leading zeros; save the column as text and export again'}
         WHEN NOT regexp_full_match(f.system_code, '[0-9]{3}') THEN
             {'column_name': 'system_code', 'value': f.system_code, 'reason': 'invalid code',
              'detail': 'system codes have 3 digits'}

@@ -14,18 +14,27 @@ CREATE TABLE IF NOT EXISTS ingest_ledger (
     rows_read BIGINT NOT NULL,        -- records in the file (header excluded)
     rows_loaded BIGINT NOT NULL,
     rows_rejected BIGINT NOT NULL,
-    status VARCHAR NOT NULL,          -- loaded | failed | removed
+    status VARCHAR NOT NULL,          -- loaded | failed | removed | quarantined
     error_message VARCHAR,            -- why a failed file stopped (never quotes data values)
+    rows_set_aside BIGINT,            -- quarantined files: records the file holds (NULL: unknown)
     context_version VARCHAR,          -- what the file was validated against: rules, key, rosters
     ingested_at TIMESTAMP NOT NULL,
     seconds DOUBLE NOT NULL
+);
+
+-- Every file that has ever loaded and is still in the raw folder: if one of them can no longer
+-- be loaded, its rows would vanish from the marts, so the data_complete check blocks the run.
+CREATE TABLE IF NOT EXISTS ingest_history (
+    path VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    first_loaded_at TIMESTAMP NOT NULL
 );
 
 -- One row per rejected record: the first problem found on it.
 CREATE TABLE IF NOT EXISTS rejects (
     path VARCHAR NOT NULL,
     source VARCHAR NOT NULL,
-    line BIGINT NOT NULL,             -- header = line 1; each record counts one line
+    line BIGINT NOT NULL,             -- physical line where the record starts; header = 1
     column_name VARCHAR,              -- as written in the file's header
     value VARCHAR,                    -- offending value; ids are pseudonymized
     reason VARCHAR NOT NULL,          -- closed vocabulary, see docs/marts.md

@@ -20,6 +20,7 @@ SELECT
     l.rows_read,
     l.rows_loaded,
     l.rows_rejected,
+    l.rows_set_aside,
     'loaded' AS outcome,
     NULL::VARCHAR AS reason,
     l.rows_loaded AS rows
@@ -36,6 +37,7 @@ SELECT
     l.rows_read,
     l.rows_loaded,
     l.rows_rejected,
+    l.rows_set_aside,
     'rejected',
     r.reason,
     r.rows

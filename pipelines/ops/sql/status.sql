@@ -8,6 +8,7 @@ SELECT
     count(*) FILTER (WHERE status = 'loaded') AS loaded,
     count(*) FILTER (WHERE status = 'failed') AS failed,
     count(*) FILTER (WHERE status = 'removed') AS removed,
+    count(*) FILTER (WHERE status = 'quarantined') AS quarantined,
     coalesce(sum(rows_read), 0) AS rows_read,
     coalesce(sum(rows_loaded), 0) AS rows_loaded,
     coalesce(sum(rows_rejected), 0) AS rows_rejected,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from pipelines.privacy.suppression import MIN_CELL_SIZE
 from pipelines.report.render.figures import untested_years, years_test_changed
 from pipelines.report.render.formatting import (
@@ -30,7 +32,8 @@ def render(inputs: ReportInputs) -> Section:
         f"<dt>Rows loaded</dt><dd>{fmt_count(facts.rows_loaded)}</dd>"
         f"<dt>Rows rejected</dt><dd>{fmt_count(facts.rows_rejected)} "
         f"({rejected_share:.2f}% of rows read; every one recorded with its reason)</dd>"
-        f"<dt>Built</dt><dd>{html_text(format_run_time(facts.run_time))}</dd>"
+        + _set_aside(facts.set_aside)
+        + f"<dt>Built</dt><dd>{html_text(format_run_time(facts.run_time))}</dd>"
         "</dl>"
     )
     body = (
@@ -51,6 +54,22 @@ def render(inputs: ReportInputs) -> Section:
         f"{MIN_CELL_SIZE} students are not shown.</p>"
     )
     return Section("data-and-sample", "Data and sample", body, part="appendix")
+
+
+def _set_aside(set_aside: pd.DataFrame | None) -> str:
+    """The files the evaluator set aside (quarantine folder), each with the rows it held."""
+    if set_aside is None or set_aside.empty:
+        return ""
+    files = "; ".join(
+        f"{html_text(str(row.path))} ("
+        + ("rows not countable" if pd.isna(row.rows) else f"{fmt_count(int(row.rows))} rows")
+        + ")"
+        for row in set_aside.sort_values("path").itertuples(index=False)
+    )
+    return (
+        f"<dt>Files set aside</dt><dd>{fmt_count(len(set_aside))} file(s) set aside by the "
+        f"evaluator and not loaded: {files}</dd>"
+    )
 
 
 def _tests_table(inputs: ReportInputs) -> str:

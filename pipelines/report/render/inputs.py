@@ -41,7 +41,9 @@ class DataFacts:
 
     ``tests`` has one row per state test: ``test``, ``first_year``, ``last_year``; a year
     between tests that no test covers (2020) is shown as a gap. ``rejects_by_reason``, when
-    given, has ``reason``, ``rows``.
+    given, has ``reason``, ``rows``. ``set_aside``, when given, has ``path``, ``rows`` (the
+    files the evaluator moved to the quarantine folder and the records each held; ``rows`` is
+    missing when the file could not be counted).
     """
 
     n_schools: int
@@ -54,6 +56,7 @@ class DataFacts:
     ledger_hash: str
     run_time: datetime
     rejects_by_reason: pd.DataFrame | None = None
+    set_aside: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,7 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "program.activity_mix": ("activity_type", "minutes"),
     "data.tests": ("test", "first_year", "last_year"),
     "data.rejects_by_reason": ("reason", "rows"),
+    "data.set_aside": ("path", "rows"),
     "robustness.bacon": ("subject", "comparison_type", "weight", "estimate"),
     "robustness.honest": ("subject", "m", "ci_lower", "ci_upper"),
     "study.levels": ("level", "n_schools", "n_in_analysis"),
