@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 
@@ -30,6 +31,14 @@ def _add_sample_parser(subparsers: argparse._SubParsersAction) -> None:
         help="share of rows to corrupt in realistic ways (recorded in the truth file)",
     )
     parser.add_argument(
+        "--effect-scale",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="multiply every true effect of the program by FACTOR (default 1; 0 gives a state "
+        "where the program does nothing, for null tests)",
+    )
+    parser.add_argument(
         "--cohorts",
         type=_cohorts,
         metavar="YEAR:N[,YEAR:N...]",
@@ -52,7 +61,7 @@ def _cohorts(text: str) -> list[tuple[int, int]]:
 
 def _run_sample(args: argparse.Namespace) -> int:
     from pipelines.sample import generate_sample
-    from pipelines.sample.config import SCALES
+    from pipelines.sample.config import DEFAULT_PARAMETERS, SCALES
     from pipelines.sample.generate import checked_cohorts
 
     if not 0.0 <= args.messy < 1.0:
@@ -64,12 +73,18 @@ def _run_sample(args: argparse.Namespace) -> int:
         except ValueError as error:
             print(f"--cohorts: {error}", file=sys.stderr)
             return 2
+    try:
+        program = DEFAULT_PARAMETERS.program.scaled(args.effect_scale)
+    except ValueError as error:
+        print(f"--effect-scale: {error}", file=sys.stderr)
+        return 2
     generate_sample(
         args.out,
         scale=args.scale,
         seed=args.seed,
         messy=args.messy,
         show_progress=True,
+        params=replace(DEFAULT_PARAMETERS, program=program),
         cohorts=args.cohorts,
     )
     return 0

@@ -189,18 +189,80 @@ def test_every_table_has_its_declared_columns_and_names_its_specification(estima
             assert set(frame["subject"]) == set(SUBJECTS), table
 
 
-def test_every_step_ran_except_the_doubly_robust_specification_without_overlap(estimated) -> None:
+def test_every_step_ran_and_the_doubly_robust_refusal_is_not_estimable_not_failed(
+    estimated,
+) -> None:
     _, analysis, tables = estimated
     status = tables["estimates_status"]
-    # Exit, Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response, and
-    # one step per subgroup (girls, boys).
-    steps_per_subject = len(analysis.specifications) + 8 + 2
+    # MDE, exit, Bacon, HonestDiD, randomization, balance, dose, dose groups, dose response,
+    # subgroups.
+    steps_per_subject = len(analysis.specifications) + 10
     assert len(status) == steps_per_subject * len(SUBJECTS)
-    failed = status[status["status"] == "failed"]
-    assert set(failed["specification"]) <= {"cs_doubly_robust"}
-    assert (failed["message"].str.len() > 0).all()
+    assert not (status["status"] == "failed").any(), status[status["status"] == "failed"]
+    refused = status[status["status"] == "not_estimable"]
+    assert set(refused["specification"]) == {"cs_doubly_robust"}
+    assert (
+        refused["message"]
+        .str.match(
+            r"cohort 2012: \d+ of 15 partnered schools have no comparable comparison school "
+            r"\(fitted propensity >= 0\.999\); those cells are not estimable\. Aggregates cover "
+            r"the cells that could be estimated \(cohorts 2013;"
+        )
+        .all()
+    )
+    # Its cells are published (the refused ones missing); no overall effect beside the others.
+    attgt = tables["estimates_attgt"]
+    dr = attgt[attgt["specification"] == "cs_doubly_robust"]
+    assert dr.loc[dr["group"] == 2012, "att"].isna().any()
+    assert dr.loc[dr["group"] == 2013, "att"].notna().all()
     comparison = tables["estimates_comparison"]
-    assert not comparison["specification"].isin(failed["specification"]).any()
+    assert not comparison["specification"].isin(refused["specification"]).any()
+    # R's na.rm: the aggregates cover the cohort that could be estimated.
+    groups = tables["estimates_aggregate"]
+    groups = groups[(groups["specification"] == "cs_doubly_robust") & groups["key"].notna()]
+    assert set(groups.loc[groups["aggregation"] == "group", "key"]) == {2013}
+
+
+def test_common_support_sets_aside_the_schools_outside_support_and_counts_them(estimated) -> None:
+    _, _, tables = estimated
+    overlap = tables["estimates_overlap"].set_index(["specification", "subject", "cohort"])
+    refused = overlap.loc[("cs_doubly_robust", "ela", 2012)]
+    trimmed = overlap.loc[("cs_doubly_robust_common_support", "ela", 2012)]
+    assert refused["n_outside_support"] == trimmed["n_outside_support"] > 0
+    assert trimmed["n_treated"] == 15 and "0.999" in trimmed["rule"]
+    comparison = tables["estimates_comparison"].set_index(["specification", "subject"])
+    row = comparison.loc[("cs_doubly_robust_common_support", "ela")]
+    assert row["n_schools_dropped"] == trimmed["n_outside_support"]
+    assert row["n_treated_schools"] == 35 - trimmed["n_outside_support"]
+    assert "set aside" in row["method"]
+
+
+def test_mde_is_the_headline_se_times_the_noncentral_t_multiplier(estimated) -> None:
+    from scipy import stats
+
+    _, analysis, tables = estimated
+    mde = tables["estimates_mde"].set_index("subject")
+    comparison = tables["estimates_comparison"].set_index(["specification", "subject"])
+    assert set(tables["estimates_mde"]["specification"]) == {analysis.headline}
+    for subject in SUBJECTS:
+        row = mde.loc[subject]
+        headline = comparison.loc[(analysis.headline, subject)]
+        assert row["se"] == headline["se"] and (row["alpha"], row["power"]) == (0.05, 0.8)
+        # Power of the two-sided t test at the MDE is 80% (noncentral t), and the MDE is
+        # close to Bloom's (t_.975 + t_.80) * SE.
+        critical = stats.t.ppf(0.975, row["df"])
+        noncentrality = row["mde_sd"] / row["se"]
+        power = stats.nct.sf(critical, row["df"], noncentrality) + stats.nct.cdf(
+            -critical, row["df"], noncentrality
+        )
+        assert power == pytest.approx(0.8, abs=1e-5)
+        bloom = (critical + stats.t.ppf(0.8, row["df"])) * row["se"]
+        assert row["mde_sd"] == pytest.approx(bloom, rel=2e-3)
+        assert row["mde_percentile_points"] == pytest.approx(
+            100 * stats.norm.cdf(row["mde_sd"]) - 50
+        )
+        assert row["n_treated_schools"] == headline["n_treated_schools"] == 35
+        assert "statsmodels" in row["method"]
 
 
 def test_headline_rows_equal_a_direct_att_gt_and_aggte_call(estimated) -> None:
@@ -209,11 +271,22 @@ def test_headline_rows_equal_a_direct_att_gt_and_aggte_call(estimated) -> None:
     data = subject_panels(panel, analysis)[0]
     frame, covariates, _ = data.sample(spec.covariates)
     assert covariates == ["prior_z_2012", "prior_z_2013", "prior_frl_2012", "prior_frl_2013"]
+    # Each cohort is adjusted for its own selection window only (no post-treatment covariate).
+    by_cohort = {g: [f"prior_z_{g}", f"prior_frl_{g}"] for g in (2012, 2013)}
+    options = {
+        "control_group": "nevertreated", "est_method": "reg", "base_period": "universal",
+        "bstrap": True, "biters": 199, "cband": True, "random_state": analysis.seed,
+    }  # fmt: skip
     result = att_gt(
-        frame, "mean_z", "school_year", "school_id", "cohort", xformla=covariates,
-        control_group="nevertreated", est_method="reg", base_period="universal", bstrap=True,
-        biters=199, cband=True, random_state=analysis.seed,
-    )  # fmt: skip
+        frame, "mean_z", "school_year", "school_id", "cohort", xformla=by_cohort, **options
+    )
+    for g, columns in by_cohort.items():
+        own = att_gt(
+            frame, "mean_z", "school_year", "school_id", "cohort", xformla=columns, **options
+        )
+        np.testing.assert_allclose(
+            result.att[result.group == g], own.att[own.group == g], rtol=0, atol=1e-12
+        )
     simple = aggte(result, "simple", random_state=analysis.seed)
     dynamic = aggte(result, "dynamic", random_state=analysis.seed)
 
@@ -246,7 +319,10 @@ def test_headline_rows_equal_a_direct_att_gt_and_aggte_call(estimated) -> None:
 def test_regression_estimators_use_covariate_by_year_terms(estimated) -> None:
     panel, analysis, tables = estimated
     data = subject_panels(panel, analysis)[1]
-    frame, covariates, _ = data.sample("selection")
+    frame, _, _ = data.sample("selection")
+    # The earliest cohort's window ends before any school was partnered: pre-treatment for all.
+    covariates = data.adjustments["selection"].regression_columns
+    assert covariates == ["prior_z_2012", "prior_frl_2012"]
     with_terms, terms = year_interactions(frame, covariates)
     assert len(terms) == len(covariates) * (len(YEARS) - 1)
     static = twfe(with_terms, "mean_z", "school_year", "school_id", "cohort", xformla=terms)
@@ -302,8 +378,9 @@ def test_selection_covariates_remove_the_bounce_back_that_biases_the_unadjusted_
     fits = {}
     for name in ("cs_adjusted_never", "cs_unadjusted"):
         spec = analysis.specifications[name]
-        frame, covariates, dropped = data.sample(spec.covariates)
+        frame, _, dropped = data.sample(spec.covariates)
         assert dropped == 0
+        covariates = data.adjustments[spec.covariates].xformla
         fits[name] = estimate_callaway(frame, "mean_z", covariates, spec, analysis)
     adjusted, unadjusted = fits["cs_adjusted_never"], fits["cs_unadjusted"]
     assert abs(adjusted.overall["att"] - EFFECT) < 2 * adjusted.overall["se"]
@@ -321,3 +398,24 @@ def test_a_subject_without_rows_is_recorded_as_failed() -> None:
     assert list(science["status"]) == ["failed"]
     assert "no rows for subject 'science'" in science["message"].item()
     assert set(tables["estimates_comparison"]["subject"]) == {"ela"}
+
+
+def test_a_specification_with_no_estimable_cohort_publishes_its_cells_only() -> None:
+    """Every cohort outside support: the refusal is said in words and nothing is aggregated."""
+    panel = simulated_school_panel(200, {2012: 8, 2013: 10}, seed=5)
+    analysis = load_analysis()
+    spec = analysis.specifications["cs_doubly_robust"]
+    frame = subject_panels(panel, analysis)[0].frame
+    rng = np.random.default_rng(5)
+    schools = frame["school_id"].unique()
+    noise = pd.Series(rng.normal(0, 1, len(schools)), index=schools)
+    frame = frame.assign(separating=frame["school_id"].map(noise) + 8.0 * (frame["cohort"] > 0))
+    fit = estimate_callaway(
+        frame, "mean_z", {2012: ["separating"], 2013: ["separating"]}, spec, analysis
+    )
+    assert fit.overall is None and fit.aggregate.empty and fit.event_study.empty
+    assert fit.attgt.loc[fit.attgt["event_time"] >= 0, "att"].isna().all()
+    assert fit.not_estimable.startswith("cohort 2012: 8 of 8 partnered schools")
+    assert "cohort 2013: 10 of 10" in fit.not_estimable
+    assert fit.not_estimable.endswith("No cohort has an estimable effect: nothing is aggregated")
+    assert list(fit.overlap["n_outside_support"]) == [8, 10]

@@ -221,9 +221,12 @@ def test_the_sentences_the_issue_found_wrong_follow_the_tables(demo_run) -> None
         if 0 < breakdown < math.inf:
             assert f"breakdown M̄ = {breakdown:.2f}" in text, subject
     for row in table("estimates_randomization").itertuples(index=False):
+        # The page writes each p-value from the table: a bound at the permutation floor
+        # ("p < 0.01" for 199 permutations), never the floor itself as if it were exact.
+        assert claims.p_value_text(row.p_value, row.p_value_floor) in text, row.subject
         if row.p_value <= 1 / (row.n_permutations + 1):
             assert f"p = {row.p_value:.3f}" not in text
-    assert "p < 0.01" in text
+            assert "p < 0.01" in text
     event_study = table("estimates_event_study")
     for subject, rows in event_study.groupby("subject", sort=False):
         plotted = int((rows["event_time"] < 0).sum())

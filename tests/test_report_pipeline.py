@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetSelection, DagsterInstance
 
 from pipelines.cli import main
 from pipelines.definitions import EVERYTHING_JOB, defs
@@ -23,6 +23,7 @@ from pipelines.layouts import SYNTHETIC_MARKER
 from pipelines.report.build import REPORT_NAME, VERSION_FILE, publish_report
 from pipelines.report.facts import ledger_hash
 from pipelines.sample import generate_sample
+from pipelines.sample.config import DEFAULT_PARAMETERS, ModelParameters
 from pipelines.settings import PROJECT_ROOT, get_settings
 from tests.browser.chromium import ChromiumMissingError, check_chromium, visit
 from tests.test_report import BANNER, SECTION_ORDER, parse
@@ -58,10 +59,20 @@ class PipelineRun:
         raise KeyError(asset)
 
 
-def run_pipeline(root: Path, scale: str, seed: int) -> PipelineRun:
-    """Generate a state under ``root/data/raw``, mark it synthetic, run the nightly job."""
+def run_pipeline(
+    root: Path,
+    scale: str,
+    seed: int,
+    params: ModelParameters = DEFAULT_PARAMETERS,
+    groups: tuple[str, ...] | None = None,
+) -> PipelineRun:
+    """Generate a state under ``root/data/raw``, mark it synthetic, run the nightly job.
+
+    ``params`` are the generator's; ``groups`` limits the run to those asset groups (e.g.
+    ``("ingest", "marts")``), the whole job by default.
+    """
     data = root / "data"
-    generate_sample(data / "raw", scale=scale, seed=seed)
+    generate_sample(data / "raw", scale=scale, seed=seed, params=params)
     (data / "raw" / SYNTHETIC_MARKER).write_text(f"partner-impact sample --scale {scale}\n")
     truth = root / "sample_truth.json"
     shutil.move(data / "sample_truth.json", truth)
@@ -78,9 +89,12 @@ def run_pipeline(root: Path, scale: str, seed: int) -> PipelineRun:
         for name, value in environment.items():
             env.setenv(name, value)
         env.delenv("PARTNER_IMPACT_PSEUDONYM_KEY", raising=False)
+        selection = None
+        if groups is not None:
+            selection = list(AssetSelection.groups(*groups).resolve(defs.resolve_asset_graph()))
         with DagsterInstance.get() as instance:
             result = defs.resolve_job_def(EVERYTHING_JOB).execute_in_process(
-                instance=instance, raise_on_error=False
+                instance=instance, raise_on_error=False, asset_selection=selection
             )
     return PipelineRun(root, data, environment, result, truth)
 

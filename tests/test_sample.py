@@ -218,6 +218,46 @@ def test_cli_cohorts_option_sets_the_program_roster_and_the_truth(tmp_path):
     assert (att.loc[att["event_time"] < 0, "att_school_mean"] == 0).all()
 
 
+def test_a_zero_effect_gives_a_state_where_the_program_does_nothing(tmp_path):
+    """--effect-scale 0: valid scores everywhere, a truth of exactly zero, the same program.
+
+    Scaling the effects used to divide by the long-run effect: zero made every partnered score
+    NaN. The partnered schools must be the same as with the default effect (a null state is
+    the same state without the program's effect).
+    """
+    null, default = tmp_path / "null" / "raw", tmp_path / "default" / "raw"
+    for raw, extra in ((null, ["--effect-scale", "0"]), (default, [])):
+        subprocess.run(
+            [str(CLI), "sample", "--out", str(raw), "--scale", "small", "--seed", str(SEED),
+             *extra],
+            capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+    truth = truth_of(null)
+    assert truth["design_effect_by_event_time"] == [0.0, 0.0, 0.0]
+    att = pd.DataFrame(truth["att"])
+    assert not att.empty and (att[["att", "att_school_mean"]] == 0).all().all()
+    for path in sorted((null / "assessments").glob("*.csv")):
+        layout, scores = read_scores(path)
+        assert scores["score"].notna().all(), path.name
+        for (subject, grade), cell in scores.groupby(["subject", "grade"]):
+            bounds = layout.score_range(subject, grade)
+            assert cell["score"].between(bounds.low, bounds.high).all(), path.name
+    program = "program/partnered_schools.csv"
+    assert (null / program).read_bytes() == (default / program).read_bytes()
+
+
+def test_cli_rejects_a_negative_effect_scale(tmp_path):
+    completed = subprocess.run(
+        [str(CLI), "sample", "--out", str(tmp_path), "--scale", "small", "--effect-scale", "-1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "--effect-scale" in completed.stderr
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     ("cohorts", "message"),
     [

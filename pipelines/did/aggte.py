@@ -131,6 +131,7 @@ def aggte(
     alp: float | None = None,
     random_state: int | np.random.Generator | None = None,
     small_sample: bool | None = None,
+    na_rm: bool = False,
     exclude_small_groups: bool = True,
 ) -> AggteResult:
     """Aggregate ATT(g,t) as R `did::aggte` does.
@@ -146,6 +147,11 @@ def aggte(
     units) are left out of every aggregation, point estimate included, so that its interval
     is valid; `excluded_groups` and the summary name them, and a warning says so.
     `exclude_small_groups=False` keeps them, as R does (their variance is then understated).
+
+    `na_rm=True` is R's `na.rm = TRUE`: cells that could not be estimated (missing ATT, e.g.
+    for lack of overlap) are left out and the rest aggregated, with cohort weights over the
+    cohorts that remain (for "group", cohorts without any estimated post-treatment cell are
+    left out). Without it a missing cell is an error, as in R.
     """
     if type not in ("simple", "dynamic", "group", "calendar"):
         raise ValueError(f"type must be simple, dynamic, group or calendar, got {type!r}")
@@ -158,13 +164,18 @@ def aggte(
             UserWarning,
             stacklevel=2,
         )
+    if na_rm:
+        result = _without_missing(result, type, max_e)
     if np.isnan(result.att).any():
         missing = [
             f"({g:g}, {t:g})"
             for g, t, a in zip(result.group, result.time, result.att, strict=True)
             if np.isnan(a)
         ]
-        raise ValueError(f"ATT(g,t) is missing for cells {', '.join(missing)}: cannot aggregate")
+        raise ValueError(
+            f"ATT(g,t) is missing for cells {', '.join(missing)}: cannot aggregate (na_rm=True "
+            "aggregates the cells that could be estimated)"
+        )
     if balance_e is not None and (int(balance_e) != balance_e or balance_e < 0):
         raise ValueError(f"balance_e must be a non-negative whole number, got {balance_e!r}")
     base = result.inference
@@ -245,6 +256,32 @@ def _without_groups(result: AttGtResult, groups: np.ndarray) -> AttGtResult:
     )
 
 
+def _without_missing(result: AttGtResult, type: str, max_e: float | None) -> AttGtResult:
+    """``result`` without its missing cells (and, for "group", cohorts left without effects)."""
+    keep = ~np.isnan(result.att)
+    if not keep.any():
+        raise ValueError(
+            "every ATT(g,t) is missing: nothing to aggregate (too few units, singular designs "
+            "or no overlap?)"
+        )
+    if type == "group":
+        high = np.inf if max_e is None else float(max_e)
+        post = keep & (result.group <= result.time) & (result.time <= result.group + high)
+        keep &= np.isin(result.group, result.group[post])
+        if not keep.any():
+            raise ValueError("no cohort has an estimated post-treatment ATT(g,t): cannot aggregate")
+    return dataclasses.replace(
+        result,
+        group=result.group[keep],
+        time=result.time[keep],
+        att=result.att[keep],
+        se=result.se[keep],
+        df=result.df[keep],
+        crit_val=result.crit_val[keep],
+        influence_function=result.influence_function[:, keep],
+    )
+
+
 def _simple(agg: _Aggregator, low: float, high: float, balance_e):
     keepers = np.flatnonzero((agg.group <= agg.time) & (agg.time <= agg.group + high))
     pg = agg.pg[keepers]
@@ -309,6 +346,10 @@ def _dynamic(agg: _Aggregator, low: float, high: float, balance_e):
 def _calendar(agg: _Aggregator, low: float, high: float, balance_e):
     ranks = np.unique(agg.time)
     ranks = ranks[ranks >= agg.group.min()]
+    # Periods without any post-treatment cell (all missing under na_rm) are left out, as in R.
+    ranks = np.array([r for r in ranks if ((agg.time == r) & (agg.group <= agg.time)).any()])
+    if len(ranks) == 0:
+        raise ValueError("no period has an estimated post-treatment ATT(g,t): cannot aggregate")
     att_t, if_t = [], []
     for rank in ranks:
         cells = np.flatnonzero((agg.time == rank) & (agg.group <= agg.time))

@@ -8,7 +8,7 @@ side by side. Aggregations live in `pipelines.did.aggte`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,9 +20,10 @@ from pipelines.did._group_time.prepare import prepare
 from pipelines.did._group_time.small_groups import small_groups, warning_text
 from pipelines.did._influence.analytic import standard_errors, sum_of_squares, wald_pretest
 from pipelines.did._influence.intervals import IntervalSettings, build_intervals
-from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._regression.formula import parse_covariates_by_group
 from pipelines.did._results import group_time
 from pipelines.did._results.group_time import GroupTimeResult
+from pipelines.did.overlap import GroupOverlap
 
 _CHOICES = {
     "control_group": ("nevertreated", "notyettreated"),
@@ -62,6 +63,14 @@ class AttGtResult(GroupTimeResult):
     unit_weight: np.ndarray = field(repr=False)
     cluster: np.ndarray | None = field(repr=False)
     strata: np.ndarray = field(repr=False)
+    overlap: tuple[GroupOverlap, ...] = ()
+    """R's overlap check per cohort (doubly robust and IPW only): cells that failed it are nan."""
+
+    @property
+    def not_estimable(self) -> tuple[GroupOverlap, ...]:
+        """The cohorts with cells set to missing for lack of overlap."""
+        return tuple(record for record in self.overlap if record.not_estimable)
+
     small_groups: np.ndarray = field(default_factory=lambda: np.array([]))
 
     @property
@@ -100,7 +109,7 @@ def att_gt(
     tname: str,
     idname: str | None,
     gname: str,
-    xformla: str | Sequence[str] | None = None,
+    xformla: str | Sequence[str] | Mapping[float, str | Sequence[str]] | None = None,
     control_group: str = "nevertreated",
     est_method: str = "dr",
     anticipation: float = 0,
@@ -119,7 +128,10 @@ def att_gt(
     """Estimate every ATT(g,t) of a staggered adoption design (Callaway & Sant'Anna 2021).
 
     Arguments follow R `did::att_gt`. `gname` is a unit's first treated period (0 or missing
-    for never treated); `xformla` is "~ x1 + x2" or a list of columns; `panel=False` treats rows
+    for never treated); `xformla` is "~ x1 + x2" or a list of columns, or a mapping from each
+    treated group to its own formula or columns (covariates by group: ATT(g,t) is adjusted for
+    group g's covariates only, in treated and comparison units alike, so each group's cells
+    equal R's with that group's `xformla`); `panel=False` treats rows
     as repeated cross-sections. Standard errors are analytic (influence-function based,
     clustered by `clustervars` if given) unless `bstrap=True`, which uses the multiplier
     bootstrap with `biters` draws; `cband=True` makes the intervals uniform over all cells
@@ -138,9 +150,13 @@ def att_gt(
     point estimates are kept (listed in `small_groups`); `aggte` leaves its cells out and says
     so.
 
+    Doubly robust and IPW cells fail R's overlap check (:mod:`pipelines.did.overlap`) when a
+    unit's fitted propensity reaches 0.999: they are set to missing with an `OverlapWarning`,
+    as R does, and `overlap` records the check per cohort.
+
     Raises ValueError for missing columns, non-numeric outcome/time/group columns, a unit whose
     group changes over time, no never-treated units with control_group="nevertreated", cells
-    without valid comparisons, and singular covariates.
+    without valid comparisons, singular covariates, and covariates by group missing a group.
     """
     for name, value in (
         ("control_group", control_group),
@@ -149,13 +165,15 @@ def att_gt(
     ):
         _check_choice(name, value)
     _check_scalars(anticipation, alp, biters)
+    covariates, covariates_by_group = parse_covariates_by_group(xformla)
     prepared = prepare(
         data,
         yname=yname,
         tname=tname,
         idname=idname,
         gname=gname,
-        covariates=parse_covariates(xformla),
+        covariates=covariates,
+        covariates_by_group=covariates_by_group,
         weightsname=weightsname,
         clustervars=clustervars,
         panel=panel,
@@ -242,5 +260,6 @@ def att_gt(
         unit_weight=prepared.unit_weight,
         cluster=prepared.cluster,
         strata=prepared.strata,
+        overlap=estimates.overlap,
         small_groups=small,
     )

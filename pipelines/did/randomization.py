@@ -32,7 +32,7 @@ import pandas as pd
 from pipelines.did._group_time.cells import comparison_mask, enumerate_cells
 from pipelines.did._group_time.prepare import PreparedData, prepare
 from pipelines.did._group_time.small_groups import MIN_TREATED
-from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._regression.formula import parse_covariates_by_group
 from pipelines.did._results.base import Result
 from pipelines.did.aggte import aggte
 from pipelines.did.attgt import att_gt
@@ -546,7 +546,7 @@ def randomization_inference(
     if int(n_permutations) != n_permutations or n_permutations < 1:
         raise ValueError(f"n_permutations must be a positive whole number, got {n_permutations!r}")
     n_permutations = int(n_permutations)
-    covariates = parse_covariates(xformla)
+    covariates, _ = parse_covariates_by_group(xformla)
     estimator = {
         "yname": yname,
         "tname": tname,

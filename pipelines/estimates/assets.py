@@ -29,7 +29,9 @@ _DESCRIPTIONS = {
     "learners, disability, gender, race/ethnicity, grade band) with BH q-values; small cells "
     "suppressed.",
     "estimates_subgroup_tests": "Per dimension: test that the effect is equal across subgroups.",
-    "estimates_status": "Every estimation step: ok, warning or failed, with the reason.",
+    "estimates_overlap": "Partnered schools outside their comparisons' support, by cohort.",
+    "estimates_mde": "Minimum detectable effect (80% power, 5% two-sided) of the headline.",
+    "estimates_status": "Every estimation step: ok, warning, not_estimable or failed, and why.",
     "estimates_provenance": "Analysis file hash, input and code fingerprints, build time.",
 }
 

@@ -4,9 +4,14 @@ Partnered schools were chosen on their recent achievement and poverty just befor
 started. A comparison that conditions on exactly those quantities removes the bounce-back of
 schools picked after bad years (regression to the mean); docs/analysis.md shows why the
 mart's fixed ``pre_mean_z`` does not. With several cohorts each was selected on its own window,
-so every school gets one covariate per cohort (``prior_z_<g>``, ``prior_frl_<g>``): conditioning
-on all of them is valid for each cohort's comparisons, since each cohort's selection depends on
-its own pair only (plus chance).
+so every school gets one covariate per cohort (``prior_z_<g>``, ``prior_frl_<g>``).
+
+Cohort g's comparisons are adjusted for cohort g's pair only (:class:`Adjustment`): a later
+cohort's window contains g's own partnered years (the 2013 cohort's prior mean covers spring
+2010-2012, and 2012 is the 2012 cohort's first partnered year), so adjusting g for it would
+condition on an outcome of the program. The Callaway–Sant'Anna estimator takes the covariates
+by cohort; the regression estimators, which fit all cohorts at once, take the earliest cohort's,
+measured before any school was partnered.
 
 Time-invariant covariates are absorbed by the school effects of the regression estimators
 (TWFE, Sun–Abraham, imputation), so for those :func:`year_interactions` lets each covariate
@@ -16,6 +21,7 @@ shift every year's mean instead: the regression analogue of conditional parallel
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -63,6 +69,49 @@ def school_covariates(
         else:
             covariates[term.name] = _constant_column(panel[panel[SUBJECT] == subject], term.name)
     return covariates, list(covariates.columns)
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """The covariates of a covariate set and which of them adjust each cohort."""
+
+    columns: list[str]
+    """Every column of the set (a school must know all of them to be compared)."""
+    by_cohort: dict[int, list[str]] | None
+    """Cohort -> its own columns (per-cohort terms and the shared ones); None: one set for all."""
+
+    @property
+    def xformla(self) -> dict[int, list[str]] | list[str] | None:
+        """The ``xformla`` argument of ``pipelines.did.att_gt``."""
+        if self.by_cohort is not None:
+            return self.by_cohort
+        return self.columns or None
+
+    @property
+    def regression_columns(self) -> list[str]:
+        """Columns for the estimators that fit every cohort at once: the earliest cohort's.
+
+        Its window ends before any school was partnered, so it is pre-treatment for all.
+        """
+        if self.by_cohort is None:
+            return self.columns
+        return self.by_cohort[min(self.by_cohort)]
+
+
+def adjustment(
+    terms: Sequence[CovariateTerm], columns: list[str], cohorts: list[int]
+) -> Adjustment:
+    """Which of ``columns`` (from :func:`school_covariates`) adjust each of ``cohorts``."""
+    per_cohort = [t for t in terms if t.kind in ("prior_achievement", "prior_poverty")]
+    if not per_cohort or not cohorts:
+        return Adjustment(columns, None)
+    shared = [t.name for t in terms if t.kind == "column"]
+    by_cohort = {}
+    for g in cohorts:
+        own = [f"prior_z_{g}" for t in per_cohort if t.kind == "prior_achievement"]
+        own += [f"prior_frl_{g}" for t in per_cohort if t.kind == "prior_poverty"]
+        by_cohort[g] = [c for c in columns if c in own or c in shared]
+    return Adjustment(columns, by_cohort)
 
 
 def _mean_over_subjects(panel: pd.DataFrame, subjects: Sequence[str]) -> pd.DataFrame:

@@ -57,10 +57,21 @@ def method_text(spec: Specification, analysis: Analysis) -> str:
             else "unadjusted"
         )
         bands = ", uniform bands" if spec.uniform_bands else ""
-        return (
-            f"{_ESTIMATOR[spec.estimator]}, {adjustment}; {_COMPARISON[spec.control_group]}; "
-            f"school-clustered multiplier bootstrap ({spec.bootstrap_draws} draws{bands})"
+        support = (
+            "; partnered schools with no comparable comparison school (fitted propensity >= "
+            "0.999) set aside"
+            if spec.common_support
+            else ""
         )
+        return (
+            f"{_ESTIMATOR[spec.estimator]}, {adjustment}; {_COMPARISON[spec.control_group]}"
+            f"{support}; school-clustered multiplier bootstrap ({spec.bootstrap_draws} "
+            f"draws{bands})"
+        )
+    if any(t.kind != "column" for t in analysis.covariate_sets[spec.covariates]):
+        # One regression fits every cohort: only the first cohort's window is pre-treatment
+        # for all of them (covariates.Adjustment.regression_columns).
+        covariates = covariates.replace("each cohort's", "the first cohort's")
     adjustment = f"covariate × year terms for {covariates}" if covariates else "no covariates"
     return (
         f"{_ESTIMATOR[spec.estimator]}, {adjustment}; "

@@ -28,7 +28,7 @@ def first_year_dose(partnering_dose: pd.DataFrame, cohorts: pd.Series, measure: 
 def dose_groups(
     frame: pd.DataFrame,
     outcome: str,
-    covariates: list[str],
+    covariates: list[str] | dict[int, list[str]] | None,
     dose: pd.Series,
     spec: Specification,
     settings: DoseSettings,

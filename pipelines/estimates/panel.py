@@ -6,7 +6,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipelines.estimates.covariates import ID, SUBJECT, TIME, school_covariates
+from pipelines.estimates.covariates import (
+    ID,
+    SUBJECT,
+    TIME,
+    Adjustment,
+    adjustment,
+    school_covariates,
+    treated_cohorts,
+)
 from pipelines.estimates.specification import Analysis
 
 PANEL_COLUMNS = (ID, TIME, "cohort", "n_tested", "mean_z", "frl_share", "enrollment", "pre_mean_z")
@@ -25,6 +33,8 @@ class SubjectPanel:
     outcome: str
     frame: pd.DataFrame
     covariates: dict[str, list[str]]
+    adjustments: dict[str, Adjustment]
+    """Covariate set -> which of its columns adjust each cohort (see ``covariates.Adjustment``)."""
 
     def sample(self, covariate_set: str) -> tuple[pd.DataFrame, list[str], int]:
         """Rows of the schools complete on ``covariate_set``, its columns, schools dropped."""
@@ -58,10 +68,12 @@ def subject_panels(school_panel: pd.DataFrame, analysis: Analysis) -> list[Subje
             continue
         columns = list(dict.fromkeys([*PANEL_COLUMNS, analysis.outcome]))
         frame = rows[columns]
-        sets = {}
+        sets, adjustments = {}, {}
+        cohorts = treated_cohorts(school_panel)
         for name, terms in analysis.covariate_sets.items():
             covariates, names = school_covariates(school_panel, terms, subject)
             sets[name] = names
+            adjustments[name] = adjustment(terms, names, cohorts)
             new = [c for c in names if c not in frame.columns]
             frame = frame.merge(covariates[new], left_on=ID, right_index=True, how="left")
         panels.append(
@@ -70,6 +82,7 @@ def subject_panels(school_panel: pd.DataFrame, analysis: Analysis) -> list[Subje
                 outcome=analysis.outcome,
                 frame=frame.sort_values([ID, TIME]).reset_index(drop=True),
                 covariates=sets,
+                adjustments=adjustments,
             )
         )
     return panels

@@ -93,7 +93,7 @@ def honest_sensitivity(result, settings: HonestSettings, alpha: float) -> pd.Dat
 def randomization_test(
     frame: pd.DataFrame,
     outcome: str,
-    covariates: list[str],
+    covariates: list[str] | dict[int, list[str]] | None,
     spec,
     settings: RandomizationSettings,
     analysis: Analysis,

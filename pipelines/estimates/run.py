@@ -2,8 +2,10 @@
 
 Every step (a specification, a robustness check, a dose estimate on one subject) either adds
 rows or records why it could not: ``estimates_status`` has one row per step with ``ok``,
-``warning`` (with the estimator's warnings) or ``failed`` (with its error). Estimators refuse
-data they cannot use (too few schools, no overlap, a singular design) with a ``ValueError``;
+``warning`` (with the estimator's warnings), ``not_estimable`` (an expected refusal, said in
+words: some cells have no overlap; the rest is published) or ``failed`` (with its error); only
+``failed`` is a failure of the night. Estimators refuse data they cannot use (too few schools,
+a singular design) with a ``ValueError``;
 any other error of one step is recorded with its type, so one estimator's edge case does not
 stop the others. Failures are never silent: they are in the table and in the asset's metadata,
 and the tests require no failure on the synthetic samples except the documented ones.
@@ -19,12 +21,15 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from pipelines.estimates import callaway, dose, exit, regressions, robustness, subgroups
+from pipelines.estimates import callaway, dose, exit, power, regressions, robustness, subgroups
 from pipelines.estimates.covariates import GROUP, ID
 from pipelines.estimates.describe import method_text
 from pipelines.estimates.panel import SubjectPanel, subject_panels
 from pipelines.estimates.specification import Analysis
 from pipelines.estimates.tables import assemble
+
+NOT_ESTIMABLE = "not_estimable"
+"""Status of a step refused for an expected reason (no overlap), with the reason in words."""
 
 # Specification names of the steps that are not specifications.
 BACON, BALANCE, DOSE_RESPONSE = "robustness.bacon", "robustness.balance", "dose.response"
@@ -52,7 +57,10 @@ class _Collector:
                 status, message = "failed", str(error)
             except Exception as error:  # an estimator's edge case must not stop the others
                 status, message = "failed", f"{type(error).__name__}: {error}"
-        if status == "ok" and caught:
+        refusal = getattr(value, "not_estimable", "")
+        if status == "ok" and refusal:
+            status, message = NOT_ESTIMABLE, refusal
+        elif status == "ok" and caught:
             status = "warning"
             message = "; ".join(dict.fromkeys(str(w.message) for w in caught))
         status_row = {
@@ -88,6 +96,7 @@ def estimate_all(
         )
     for panel in panels:
         fits = _specifications(collector, panel, analysis)
+        _detectable(collector, panel, analysis, fits)
         _exit(collector, panel, analysis, treatment)
         _robustness(collector, panel, analysis, fits)
         _dose(collector, panel, partnering_dose, analysis)
@@ -99,34 +108,19 @@ def estimate_all(
 def _subgroups(
     collector: _Collector, panel: SubjectPanel, school_subgroups: pd.DataFrame, analysis: Analysis
 ) -> None:
-    """Effects by subgroup; a subgroup the estimator refuses (too few schools, no cohort left)
-    is an expected refusal (``not_estimable``), not a failure of the run."""
+    """Effects by subgroup: one step per subject. Subgroups too small to estimate are expected
+    and said in their cell's ``note``, not as steps of their own."""
     name, subject = analysis.subgroups.specification, panel.subject
-
-    def skip(step: str, message: str) -> None:
-        row = {"step": step, "status": "not_estimable", "message": message, "seconds": 0.0}
-        collector.add("estimates_status", pd.DataFrame([row]), name, subject)
-
-    def attempt(step: str, work: Callable[[], object]):
-        refused: list[str] = []
-
-        def guarded():
-            try:
-                return work()
-            except ValueError as error:
-                refused.append(str(error))
-                return None
-
-        value = collector.attempt(name, subject, step, guarded)
-        if refused:
-            status = collector.parts["estimates_status"][-1]
-            status.loc[:, "status"] = "not_estimable"
-            status.loc[:, "message"] = refused[0][:2000]
-        return value
-
-    cells, tests = subgroups.estimate_subject(panel, school_subgroups, analysis, attempt, skip)
-    collector.add("estimates_subgroups", cells, name, subject)
-    collector.add("estimates_subgroup_tests", tests, name, subject)
+    tables = collector.attempt(
+        name,
+        subject,
+        "subgroups",
+        lambda: subgroups.estimate_subject(panel, school_subgroups, analysis),
+    )
+    if tables is not None:
+        cells, tests = tables
+        collector.add("estimates_subgroups", cells, name, subject)
+        collector.add("estimates_subgroup_tests", tests, name, subject)
 
 
 def _no_rows(subject: str) -> None:
@@ -136,12 +130,17 @@ def _no_rows(subject: str) -> None:
 def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analysis) -> dict:
     fits = {}
     for name, spec in analysis.specifications.items():
-        frame, covariates, dropped = panel.sample(spec.covariates)
+        frame, _, dropped = panel.sample(spec.covariates)
+        adjustment = panel.adjustments[spec.covariates]
 
-        def work(spec=spec, frame=frame, covariates=covariates):
+        def work(spec=spec, frame=frame, adjustment=adjustment):
             if spec.is_callaway_santanna:
-                return callaway.estimate_callaway(frame, panel.outcome, covariates, spec, analysis)
-            return regressions.estimate_regression(frame, panel.outcome, covariates, spec, analysis)
+                return callaway.estimate_callaway(
+                    frame, panel.outcome, adjustment.xformla, spec, analysis
+                )
+            return regressions.estimate_regression(
+                frame, panel.outcome, adjustment.regression_columns, spec, analysis
+            )
 
         fit = collector.attempt(name, panel.subject, "estimate", work)
         if fit is None:
@@ -156,6 +155,11 @@ def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analys
                 panel.subject,
             )
             collector.add("estimates_pretrend", fit.pretrend, name, panel.subject)
+            collector.add("estimates_overlap", fit.overlap, name, panel.subject)
+            dropped += fit.n_set_aside
+            if fit.not_estimable:
+                # Its aggregates leave cohorts out: no overall effect beside the others.
+                continue
         if not fit.event_study.empty:
             collector.add(
                 "estimates_event_study",
@@ -172,6 +176,21 @@ def _specifications(collector: _Collector, panel: SubjectPanel, analysis: Analys
             )
             collector.add("estimates_comparison", row, name, panel.subject)
     return fits
+
+
+def _detectable(collector: _Collector, panel: SubjectPanel, analysis: Analysis, fits) -> None:
+    """The headline's minimum detectable effect (80% power, two-sided ``alpha``)."""
+    fit = fits.get(analysis.headline)
+    if fit is None or fit.not_estimable:
+        return
+    row = collector.attempt(
+        analysis.headline,
+        panel.subject,
+        "mde",
+        lambda: power.mde_row(fit.overall, analysis.alpha),
+    )
+    if row is not None:
+        collector.add("estimates_mde", row, analysis.headline, panel.subject)
 
 
 def _exit(
@@ -214,7 +233,8 @@ def _robustness(collector: _Collector, panel: SubjectPanel, analysis: Analysis, 
     randomization = analysis.randomization
     if randomization is not None:
         spec = analysis.specifications[randomization.specification]
-        sample, covariates, _ = panel.sample(spec.covariates)
+        sample, _, _ = panel.sample(spec.covariates)
+        covariates = panel.adjustments[spec.covariates].xformla
         frame = collector.attempt(
             spec.name,
             subject,
@@ -253,7 +273,8 @@ def _dose(
     if doses is None:
         return
     spec = analysis.specifications[settings.specification]
-    sample, covariates, _ = panel.sample(spec.covariates)
+    sample, _, _ = panel.sample(spec.covariates)
+    covariates = panel.adjustments[spec.covariates].xformla
     groups = collector.attempt(
         spec.name,
         subject,

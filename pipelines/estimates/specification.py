@@ -53,6 +53,8 @@ class Specification:
     bootstrap_draws: int = 999
     uniform_bands: bool = True
     pretrends: int | None = None
+    common_support: bool = False
+    """Set aside the partnered schools outside their comparisons' support (R did's overlap rule)."""
 
     @property
     def is_callaway_santanna(self) -> bool:
@@ -222,7 +224,7 @@ def _specification(
 ) -> Specification:
     node.allow(
         "estimator", "label", "covariates", "control_group", "est_method", "base_period",
-        "anticipation", "bootstrap_draws", "uniform_bands", "pretrends",
+        "anticipation", "bootstrap_draws", "uniform_bands", "pretrends", "common_support",
     )  # fmt: skip
     estimator = node.text("estimator")
     _require_member(f"{node.path}.estimator", estimator, ESTIMATORS)
@@ -236,8 +238,11 @@ def _specification(
     for key, low in (("anticipation", 0), ("bootstrap_draws", 1), ("pretrends", 1)):
         if node.has(key):
             values[key] = node.integer(key, low=low)
-    if node.has("uniform_bands"):
-        values["uniform_bands"] = node.boolean("uniform_bands")
+    for key in ("uniform_bands", "common_support"):
+        if node.has(key):
+            values[key] = node.boolean(key)
+    if values.get("common_support") and estimator != "callaway_santanna":
+        raise ValueError(f"{node.path}.common_support: only callaway_santanna supports it")
     return Specification(
         name=name, estimator=estimator, label=node.text("label"), covariates=covariates, **values
     )

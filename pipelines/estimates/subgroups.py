@@ -117,8 +117,8 @@ def estimate_subgroup(
     n_partnered = frame.loc[frame[GROUP] > 0, ID].nunique()
     if n_partnered < settings.min_partnered_schools:
         raise ValueError(
-            f"{n_partnered} partnered schools have {dimension} = {subgroup} in every year "
-            f"of its panel (at least {settings.min_partnered_schools} needed)"
+            f"{n_partnered} partnered schools have these students in every year of the panel "
+            f"(at least {settings.min_partnered_schools} needed)"
         )
     spec = analysis.specifications[settings.specification]
     result = att_gt(
@@ -173,15 +173,14 @@ def _ordered(dimension: str, labels) -> list[str]:
 
 
 def estimate_subject(
-    panel: SubjectPanel,
-    school_subgroups: pd.DataFrame,
-    analysis: Analysis,
-    attempt,
-    skip,
+    panel: SubjectPanel, school_subgroups: pd.DataFrame, analysis: Analysis
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cells and equality tests of one subject. ``attempt(step, work)`` runs one estimate and
-    records its status (see :mod:`pipelines.estimates.run`), returning None on failure;
-    ``skip(step, message)`` records a subgroup too small to estimate (``not_estimable``)."""
+    """Cells and equality tests of one subject.
+
+    A subgroup the estimator refuses (too few partnered schools, no cohort left: a
+    ``ValueError``) is published as a suppressed cell whose ``note`` says why; any other error
+    propagates (the caller records the step as failed).
+    """
     settings = analysis.subgroups
     spec = analysis.specifications[settings.specification]
     sample, covariates, _ = panel.sample(spec.covariates)
@@ -192,25 +191,13 @@ def estimate_subject(
         fits = []
         for subgroup in _ordered(dimension, mine["subgroup"].unique()):
             frame = subgroup_panel(sample, mine[mine["subgroup"] == subgroup])
-            step = f"subgroup {dimension}={subgroup}"
-            n_partnered = frame.loc[frame[GROUP] > 0, ID].nunique()
-            if n_partnered < settings.min_partnered_schools:
-                skip(
-                    step,
-                    f"{n_partnered} partnered schools have {dimension} = {subgroup} in every "
-                    f"year of its panel (at least {settings.min_partnered_schools} needed)",
-                )
-                fit = None
-            else:
-                fit = attempt(
-                    step,
-                    lambda frame=frame, dimension=dimension, subgroup=subgroup: estimate_subgroup(
-                        frame, covariates, dimension, subgroup, analysis, settings
-                    ),
-                )
-            if fit is None:
+            try:
+                fit = estimate_subgroup(frame, covariates, dimension, subgroup, analysis, settings)
+            except ValueError as error:
                 partnered, comparison = _counts(frame) if not frame.empty else (0, 0)
-                cells.append(_not_estimated(dimension, subgroup, frame, partnered, comparison))
+                cells.append(
+                    _not_estimated(dimension, subgroup, frame, partnered, comparison, str(error))
+                )
                 continue
             fits.append(fit)
             cells.append(_cell(fit))
@@ -262,7 +249,7 @@ def _cell(fit: SubgroupFit) -> dict:
 
 
 def _not_estimated(
-    dimension: str, subgroup: str, frame: pd.DataFrame, partnered: int, comparison: int
+    dimension: str, subgroup: str, frame: pd.DataFrame, partnered: int, comparison: int, why: str
 ) -> dict:
     return {
         "dimension": dimension,
@@ -276,7 +263,7 @@ def _not_estimated(
         "n_students": partnered,
         "n_students_comparison": comparison,
         "suppressed": True,
-        "note": "not estimable (estimates_status says why)",
+        "note": f"not estimable: {why}"[:500],
     }
 
 

@@ -55,6 +55,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "att_band_lower", "att_band_upper", "acrt", "acrt_se", "acrt_ci_lower",
         "acrt_ci_upper", "acrt_band_lower", "acrt_band_upper",
     ),
+    "estimates_overlap": (
+        "specification", "subject", "cohort", "n_treated", "n_outside_support", "n_comparison",
+        "rule",
+    ),
+    "estimates_mde": (
+        "specification", "subject", "mde_sd", "mde_percentile_points", "se", "df", "alpha",
+        "power", "method", "n_treated_schools", "n_comparison_schools",
+    ),
     "estimates_subgroups": (
         "specification", "subject", "dimension", "subgroup", "family", *_ESTIMATE, "p_value",
         "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",

@@ -7,7 +7,9 @@ of every true effect.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,21 @@ class ProgramModel:
     fade_after_exit: float = 0.5
     """Share of the effect still present each year after a school leaves."""
     students_per_teacher: float = 16.0
+
+    def scaled(self, factor: float) -> ProgramModel:
+        """The same program with every true effect times ``factor`` (0: the program does nothing).
+
+        Scales the mean effect by event time, the schools' heterogeneity and the dose slope;
+        who is chosen, when and how much partnering they get stay the same.
+        """
+        if not (factor >= 0 and np.isfinite(factor)):
+            raise ValueError(f"the effect scale must be a finite number >= 0, got {factor!r}")
+        return replace(
+            self,
+            effect_by_event_time=tuple(factor * e for e in self.effect_by_event_time),
+            effect_heterogeneity_sd=factor * self.effect_heterogeneity_sd,
+            dose_slope=factor * self.dose_slope,
+        )
 
 
 @dataclass(frozen=True)

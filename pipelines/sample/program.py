@@ -11,6 +11,7 @@ The true effect of school ``s`` in spring year ``t`` (latent student-SD units, s
     effect = m_j * theta_s * ramp(t - cohort_s)          while partnered (zero before)
     theta_s = effect_by_event_time[-1] + delta_s + dose_slope * ln(intensity_s / reference)
     ramp(e) = effect_by_event_time[min(e, last)] / effect_by_event_time[-1]
+              (1 when effect_by_event_time[-1] is zero: no ramp to scale)
 
 with ``delta_s ~ N(0, heterogeneity_sd^2)`` and ``intensity_s`` the school's planned minutes of
 partnering per teacher a year. After a school's last partnered year the effect fades by
@@ -118,8 +119,9 @@ class Program:
 
     def school_effect(self, cohort: Cohort, year: int) -> np.ndarray:
         """Latent effect (before subject multipliers) of each cohort school in spring ``year``."""
-        steps = np.array(self.model.effect_by_event_time)
-        ramp = steps / steps[-1]
+        steps = np.array(self.model.effect_by_event_time, dtype=float)
+        # A program without a long-run effect (the null state) has no ramp to scale by it.
+        ramp = steps / steps[-1] if steps[-1] != 0 else np.ones(len(steps))
         last = np.where(cohort.last_year > 0, cohort.last_year, np.iinfo(np.int64).max)
         effective_year = np.minimum(year, last)
         event_time = effective_year - cohort.year

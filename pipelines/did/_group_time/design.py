@@ -31,6 +31,25 @@ def design_matrix(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, li
     return np.column_stack(columns), labels
 
 
+def columns_of(frame: pd.DataFrame, names: list[str], chosen: list[str]) -> np.ndarray:
+    """Indices of the intercept and of the ``chosen`` covariates' columns in ``design_matrix``.
+
+    A non-numeric covariate owns one column per level but the first, as ``design_matrix``
+    expands it; the levels are those of the whole ``frame``.
+    """
+    indices, start = [0], 1
+    for name in names:
+        values = frame[name]
+        if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            width = 1
+        else:
+            width = max(len(pd.unique(values.dropna())) - 1, 0)
+        if name in chosen:
+            indices.extend(range(start, start + width))
+        start += width
+    return np.array(indices)
+
+
 def check_full_rank(matrix: np.ndarray, labels: list[str]) -> None:
     """Raise if covariates are collinear (with each other or the intercept) in the sample."""
     if matrix.shape[1] == 1:

@@ -8,6 +8,7 @@ estimated cell by cell on the rows of the two periods involved.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections import defaultdict
 from typing import NamedTuple
@@ -19,14 +20,55 @@ from pipelines.did._group_time.drdid_panel import PANEL_ESTIMATORS, BatchEstimat
 from pipelines.did._group_time.drdid_rc import RC_ESTIMATORS
 from pipelines.did._group_time.nuisance import SingularDesignError
 from pipelines.did._group_time.prepare import PanelArrays, PreparedData, RowArrays
-
-# R's overlap guard: a fitted propensity score this close to one makes a cell unidentified.
-OVERLAP_LIMIT = 0.999
+from pipelines.did.overlap import (
+    OVERLAP_LIMIT,
+    GroupOverlap,
+    OverlapWarning,
+    preliminary_propensity,
+)
 
 
 class CellEstimates(NamedTuple):
     att: np.ndarray  # (cells,) nan where a cell could not be estimated
     influence: np.ndarray  # (n, cells)
+    overlap: tuple[GroupOverlap, ...] = ()  # per cohort, when the guard ran (dr, ipw)
+
+
+class _OverlapLog:
+    """Each cohort's first overlap check and the periods of its cells that failed it."""
+
+    def __init__(self) -> None:
+        self.checks: dict[float, GroupOverlap] = {}
+
+    def check(self, cells: list[Cell], x: np.ndarray, d: np.ndarray) -> bool:
+        """R's guard on one sample: True when its cells can be estimated."""
+        fitted = preliminary_propensity(x, d)
+        passed = bool(fitted.max() < OVERLAP_LIMIT)
+        group = cells[0].group
+        record = self.checks.get(group) or GroupOverlap(
+            group=group,
+            n_treated=int(d.sum()),
+            n_outside_support=int(((fitted >= OVERLAP_LIMIT) & (d == 1)).sum()),
+            n_comparison=int((d == 0).sum()),
+            not_estimable=(),
+        )
+        if not passed:
+            times = tuple(sorted({*record.not_estimable, *(cell.time for cell in cells)}))
+            record = dataclasses.replace(record, not_estimable=times)
+        self.checks[group] = record
+        return passed
+
+    def result(self) -> tuple[GroupOverlap, ...]:
+        records = tuple(self.checks[g] for g in sorted(self.checks))
+        failing = [r for r in records if r.not_estimable]
+        if failing:
+            warnings.warn(
+                "overlap condition violated, ATT(g,t) set to missing: "
+                + "; ".join(r.describe() for r in failing),
+                OverlapWarning,
+                stacklevel=4,
+            )
+        return records
 
 
 def _label(cell: Cell) -> str:
@@ -57,7 +99,7 @@ def _run(estimator, cells: list[Cell], *args) -> BatchEstimate | None:
         labels = "; ".join(_label(cell) for cell in cells)
         warnings.warn(
             f"overlap violated (propensity score near one) for {labels}: ATT set to missing",
-            RuntimeWarning,
+            OverlapWarning,
             stacklevel=4,
         )
         return None
@@ -98,6 +140,7 @@ def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) 
     att = np.zeros(len(cells))
     influence = np.zeros((n, len(cells)))
     estimator = PANEL_ESTIMATORS[est_method]
+    log = _OverlapLog()
     for (_, _, x_period, w_period), members in _panel_batches(cells, arrays).items():
         first = cells[members[0]]
         treated = prepared.unit_group == first.group
@@ -107,12 +150,17 @@ def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) 
         n_treated = int(d.sum())
         _check_sample(first, n_treated, len(sample) - n_treated)
         x = _gather(arrays.x if x_period < 0 else arrays.x[x_period], rows)
+        x = x[:, prepared.columns_for(first.group)]
         w = _gather(arrays.w if w_period < 0 else arrays.w[:, w_period], rows)
         y = _gather(arrays.y, rows)
         current = [cells[i].current for i in members]
         base = [cells[i].base for i in members]
         dy = y[:, current] - y[:, base]
-        result = _run(estimator, [cells[i] for i in members], dy, d, x, w)
+        batch = [cells[i] for i in members]
+        guarded = est_method in ("dr", "ipw")
+        result = None
+        if not guarded or log.check(batch, x, d):
+            result = _run(estimator, batch, dy, d, x, w)
         if result is None:
             att[members] = np.nan
             influence[:, members] = np.nan
@@ -127,7 +175,7 @@ def _estimate_panel(cells: list[Cell], prepared: PreparedData, est_method: str) 
             ):
                 influence[block, column] = values[offset : offset + size]
             offset += size
-    return CellEstimates(att, influence)
+    return CellEstimates(att, influence, log.result())
 
 
 def _split(matrix: np.ndarray, members: list[int]) -> list[np.ndarray]:
@@ -142,6 +190,7 @@ def _estimate_rows(cells: list[Cell], prepared: PreparedData, est_method: str) -
     att = np.zeros(len(cells))
     influence = np.zeros((n, len(cells)))
     estimator = RC_ESTIMATORS[est_method]
+    log = _OverlapLog()
     for index, cell in enumerate(cells):
         if cell.is_reference:
             continue
@@ -157,7 +206,10 @@ def _estimate_rows(cells: list[Cell], prepared: PreparedData, est_method: str) -
                         f"no {who} observations in period {prepared.time_periods[period]:g} "
                         f"for {_label(cell)}: the cell has no valid comparison"
                     )
-        result = _run(estimator, [cell], rows.y[sample], post, d, rows.x[sample], rows.w[sample])
+        x = rows.x[sample][:, prepared.columns_for(cell.group)]
+        result = None
+        if est_method not in ("dr", "ipw") or log.check([cell], x, d):
+            result = _run(estimator, [cell], rows.y[sample], post, d, x, rows.w[sample])
         if result is None:
             att[index] = np.nan
             influence[:, index] = np.nan
@@ -165,7 +217,7 @@ def _estimate_rows(cells: list[Cell], prepared: PreparedData, est_method: str) -
         att[index] = result.att[0]
         scaled = (n / len(sample)) * result.influence[:, 0]
         influence[:, index] = np.bincount(rows.unit[sample], scaled, minlength=n)
-    return CellEstimates(att, influence)
+    return CellEstimates(att, influence, log.result())
 
 
 def estimate_cells(cells: list[Cell], prepared: PreparedData, est_method: str) -> CellEstimates:

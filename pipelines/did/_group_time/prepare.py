@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 import pandas as pd
 
-from pipelines.did._group_time.design import check_full_rank, design_matrix
+from pipelines.did._group_time.design import check_full_rank, columns_of, design_matrix
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,18 @@ class PreparedData:
     covariate_labels: list[str]
     panel: PanelArrays | None
     rows: RowArrays | None
+    group_columns: dict[float, np.ndarray] | None = None
+    """Covariates by group: each group's columns of ``x`` (intercept first); None = all."""
 
     @property
     def n(self) -> int:
         return len(self.unit_group)
+
+    def columns_for(self, group: float) -> slice | np.ndarray:
+        """The columns of ``x`` that adjust the cells of ``group``."""
+        if self.group_columns is None:
+            return slice(None)
+        return self.group_columns[float(group)]
 
 
 @dataclass(frozen=True)
@@ -311,6 +319,17 @@ def _check_group_sizes(obs: _Observations, n_periods: int, required: int, contro
     )
 
 
+def _check_rank(
+    x: np.ndarray, labels: list[str], group_columns: dict[float, np.ndarray] | None
+) -> None:
+    """Full rank of the design, or of each group's own columns with covariates by group."""
+    if group_columns is None:
+        check_full_rank(x, labels)
+        return
+    for columns in group_columns.values():
+        check_full_rank(x[:, columns], [labels[i] for i in columns])
+
+
 def _dense(codes: np.ndarray) -> np.ndarray:
     """Renumber integer codes to 0..k-1 keeping their order."""
     present = np.zeros(int(codes.max()) + 1, dtype=bool)
@@ -332,8 +351,13 @@ def prepare(
     allow_unbalanced_panel: bool,
     control_group: str,
     anticipation: float,
+    covariates_by_group: dict[float, list[str]] | None = None,
 ) -> PreparedData:
-    """Validate long data and reshape it for estimation."""
+    """Validate long data and reshape it for estimation.
+
+    With ``covariates_by_group`` (group -> its covariate columns, ``covariates`` their union)
+    every estimated group must have an entry; its cells use only its own columns.
+    """
     if not isinstance(data, pd.DataFrame):
         raise ValueError("data must be a pandas DataFrame")
     if panel and idname is None:
@@ -356,15 +380,27 @@ def prepare(
         _check_units(obs, panel, cluster_name)
     obs = _complete(obs)
     obs, cohorts = _restrict_cohorts(obs, control_group, anticipation)
+    group_columns = None
+    if covariates_by_group is not None:
+        absent = [g for g in cohorts if float(g) not in covariates_by_group]
+        if absent:
+            raise ValueError(
+                "xformla by group has no covariates for group(s) "
+                f"{', '.join(f'{g:g}' for g in absent)}: give every treated group an entry"
+            )
+        group_columns = {
+            float(g): columns_of(data, covariates, covariates_by_group[float(g)]) for g in cohorts
+        }
     balanced = True
     if panel:
         obs, balanced = _balance(obs, allow_unbalanced_panel)
     if not (panel and balanced):
-        check_full_rank(obs.x, labels)
+        _check_rank(obs.x, labels, group_columns)
     present = obs.present_periods()
     periods = obs.period_values[present]
     period = (np.cumsum(present) - 1)[obs.period]
-    _check_group_sizes(obs, len(periods), len(labels) + 4, control_group)
+    n_covariates = len(labels) if group_columns is None else max(map(len, group_columns.values()))
+    _check_group_sizes(obs, len(periods), n_covariates + 4, control_group)
     cluster = None if obs.cluster is None else _dense(obs.cluster)
     g = obs.g
     # Codes of the cohorts present, in increasing order of cohort (never treated last).
@@ -381,6 +417,7 @@ def prepare(
             # Cross-section rows of one cohort in one period form a sample of their own.
             strata=_dense(cohort * len(periods) + period),
             covariate_labels=labels,
+            group_columns=group_columns,
             panel=None,
             rows=RowArrays(
                 y=obs.y, period=period, w=obs.w, x=obs.x, group=g, unit=np.arange(len(obs.y))
@@ -412,6 +449,7 @@ def prepare(
             cluster=unit_cluster,
             strata=strata,
             covariate_labels=labels,
+            group_columns=group_columns,
             panel=None,
             rows=RowArrays(y=obs.y, period=period, w=obs.w, x=obs.x, group=g, unit=unit),
         )
@@ -428,7 +466,7 @@ def prepare(
     x = x.reshape(n_units, n_periods, -1).transpose(1, 0, 2)
     # Covariates that do not vary over time (the usual case) are kept once per unit.
     x = np.ascontiguousarray(x[0]) if (x == x[:1]).all() else np.ascontiguousarray(x)
-    check_full_rank(x.reshape(-1, x.shape[-1]), labels)
+    _check_rank(x.reshape(-1, x.shape[-1]), labels, group_columns)
     return PreparedData(
         time_periods=periods,
         groups=cohorts,
@@ -438,6 +476,7 @@ def prepare(
         cluster=unit_cluster,
         strata=strata,
         covariate_labels=labels,
+        group_columns=group_columns,
         panel=PanelArrays(y=y, w=w[:, 0].copy() if (w == w[:, :1]).all() else w, x=x),
         rows=None,
     )

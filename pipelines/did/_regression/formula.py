@@ -8,11 +8,32 @@ belong in the data (make the column first), so that every covariate is a named, 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 # A bare column name as pandas/R users write it: letters, digits, underscores and dots
 # (mpdta's `first.treat`), not starting with a digit.
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+
+
+def parse_covariates_by_group(
+    xformla: str | Sequence[str] | Mapping[float, str | Sequence[str] | None] | None,
+) -> tuple[list[str], dict[float, list[str]] | None]:
+    """Every covariate column in use, and each group's own columns when they differ by group.
+
+    ``xformla`` is what :func:`parse_covariates` accepts, or a mapping from a group (first
+    treated period) to such a specification: ATT(g,t) is then adjusted for group g's covariates
+    only, in its treated and its comparison units alike. Returns the union of the columns (in
+    order of first mention) and the per-group lists (``None`` for one specification for all).
+    """
+    if not isinstance(xformla, Mapping):
+        return parse_covariates(xformla), None
+    by_group: dict[float, list[str]] = {}
+    for group, formula in xformla.items():
+        if isinstance(group, bool) or not isinstance(group, int | float):
+            raise ValueError(f"xformla by group needs numeric groups as keys, got {group!r}")
+        by_group[float(group)] = parse_covariates(formula)
+    union = list(dict.fromkeys(name for names in by_group.values() for name in names))
+    return union, by_group
 
 
 def parse_covariates(xformla: str | Sequence[str] | None) -> list[str]:
@@ -27,6 +48,11 @@ def parse_covariates(xformla: str | Sequence[str] | None) -> list[str]:
     """
     if xformla is None:
         return []
+    if isinstance(xformla, Mapping):
+        raise ValueError(
+            "covariates by group (a mapping) are only supported by att_gt and the functions "
+            "built on it; give one formula or list of columns here"
+        )
     if isinstance(xformla, str):
         terms = _formula_terms(xformla)
     elif isinstance(xformla, Sequence):
