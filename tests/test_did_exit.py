@@ -134,3 +134,20 @@ def test_bad_input():
         exit_effects(bad, **COLUMNS, lastname="last")
     with pytest.raises(ValueError, match="no never-treated"):
         exit_effects(data[data["cohort"] > 0], **COLUMNS, lastname="last")
+
+
+def test_covariates_by_cohort_adjust_each_cohort_with_its_own_columns():
+    """As att_gt's mapping: cohort g's cells use only g's covariates (no post-treatment ones)."""
+    rng = np.random.default_rng(3)
+    data = panel(rng, leave_share=0.0)
+    data["x_late"] = np.repeat(rng.normal(size=data["school"].nunique()), len(YEARS))
+    by_cohort = {2011: ["x"], 2012: ["x", "x_late"]}
+    ours = exit_effects(data, **COLUMNS, lastname="last", xformla=by_cohort).to_frame()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = att_gt(data, **COLUMNS, xformla=by_cohort, est_method="reg", base_period="universal")
+    dynamic = aggte(cs, type="dynamic")
+    post = dynamic.keys >= 0
+    np.testing.assert_allclose(ours["att"], dynamic.att[post], rtol=0, atol=1e-12)
+    everything = exit_effects(data, **COLUMNS, lastname="last", xformla=["x", "x_late"])
+    assert not np.allclose(everything.to_frame()["att"], ours["att"], rtol=0, atol=1e-12)

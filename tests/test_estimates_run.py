@@ -153,11 +153,14 @@ def test_exit_rows_equal_a_direct_exit_effects_call(estimated) -> None:
     panel, analysis, tables = estimated
     spec = analysis.headline_specification
     data = subject_panels(panel, analysis)[0]
-    frame, covariates, _ = data.sample(spec.covariates)
+    frame, _, _ = data.sample(spec.covariates)
+    # Each cohort adjusted for its own pre-treatment covariates only (issue 11, item 1).
+    by_cohort = data.adjustments[spec.covariates].xformla
+    assert isinstance(by_cohort, dict) and len(by_cohort) > 1
     last = simulated_treatment(panel).set_index("school_id")["last_year"]
     frame = frame.assign(last_year=frame["school_id"].map(last).fillna(0).astype(float))
     direct = exit_effects(
-        frame, "mean_z", "school_year", "school_id", "cohort", "last_year", xformla=covariates
+        frame, "mean_z", "school_year", "school_id", "cohort", "last_year", xformla=by_cohort
     ).to_frame()
     exit_rows = tables["estimates_exit"]
     rows = exit_rows[exit_rows["subject"] == data.subject].reset_index(drop=True)

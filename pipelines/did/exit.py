@@ -28,7 +28,7 @@ fewer than two treated units has no interval.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from pipelines.did._group_time.small_groups import MIN_TREATED
-from pipelines.did._regression.formula import parse_covariates
+from pipelines.did._regression.formula import parse_covariates_by_group
 from pipelines.did._results.base import Result
 
 ANALYSES = ("years_partnered", "years_since_exit")
@@ -139,18 +139,19 @@ def exit_effects(
     idname: str,
     gname: str,
     lastname: str,
-    xformla: str | Sequence[str] | None = None,
+    xformla: str | Sequence[str] | Mapping[float, str | Sequence[str]] | None = None,
     alp: float = 0.05,
 ) -> ExitResult:
     """Effects by years actually treated and after leaving, beside the intent-to-treat ATT.
 
     `gname` is a unit's first treated period (0 or missing: never treated), `lastname` its last
     treated period (0 or missing: still treated). Covariates (`xformla`, "~ x1 + x2" or a list
-    of columns) are taken in each cohort's base period g - 1. Raises ValueError for missing
+    of columns, or as in `att_gt` a mapping from each cohort to its own columns) are taken in
+    each cohort's base period g - 1. Raises ValueError for missing
     columns, a last period before the cohort, a cohort without its base period, or no
     never-treated units.
     """
-    covariates = parse_covariates(xformla)
+    covariates, covariates_by_group = parse_covariates_by_group(xformla)
     needed = [yname, tname, idname, gname, lastname, *covariates]
     missing = [c for c in needed if c not in data.columns]
     if missing:
@@ -192,11 +193,13 @@ def exit_effects(
         if len(base) == 0:
             raise ValueError(f"cohort {g:g} has no base period {g - 1:g} in the data")
         b = int(base[0])
-        x_base = (
-            np.column_stack([values[name][:, b] for name in covariates])
-            if covariates
-            else np.empty((n, 0))
-        )
+        if covariates_by_group is None:
+            own = covariates
+        elif float(g) in covariates_by_group:
+            own = covariates_by_group[float(g)]
+        else:
+            raise ValueError(f"xformla by group has no covariates for cohort {g:g}")
+        x_base = np.column_stack([values[name][:, b] for name in own]) if own else np.empty((n, 0))
         design = np.column_stack([np.ones(n), x_base])
         members = cohort == g
         for t_index in np.flatnonzero(periods >= g):

@@ -2,8 +2,9 @@
 
 The headline counts a school as partnered from its cohort year on, also after it leaves the
 program (intent to treat). This step estimates, with the headline specification's covariates
-and the same design (never-partnered comparisons, base year g - 1, outcome regression), the
-effect by years a school has actually been partnered and the path after it left
+(each cohort adjusted for its own) and the same design (never-partnered comparisons, base year
+g - 1, outcome regression), the effect by years a school has actually been partnered and the
+path after it left
 (``pipelines.did.exit_effects``), from the ``treatment`` mart's ``last_year``.
 """
 
@@ -25,7 +26,9 @@ def with_last_year(frame: pd.DataFrame, treatment: pd.DataFrame) -> pd.DataFrame
     return frame.assign(**{LAST: frame[ID].map(last).astype("Float64").fillna(0).astype(float)})
 
 
-def exit_analysis(frame: pd.DataFrame, outcome: str, covariates: list[str]) -> pd.DataFrame:
+def exit_analysis(
+    frame: pd.DataFrame, outcome: str, covariates: list[str] | dict[int, list[str]] | None
+) -> pd.DataFrame:
     """Columns: analysis (years_partnered, years_since_exit), key, att, se, ci_lower, ci_upper,
     n_schools. ``frame`` carries ``last_year`` (see :func:`with_last_year`)."""
     from pipelines.did import exit_effects

@@ -198,7 +198,9 @@ def _exit(
 ) -> None:
     """Effects by years partnered and after leaving, with the headline's covariates."""
     spec = analysis.headline_specification
-    sample, covariates, _ = panel.sample(spec.covariates)
+    sample, _, _ = panel.sample(spec.covariates)
+    # Each cohort adjusted for its own pre-treatment covariates, as the headline is.
+    covariates = panel.adjustments[spec.covariates].xformla
     frame = collector.attempt(
         spec.name,
         panel.subject,
