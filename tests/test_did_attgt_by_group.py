@@ -76,3 +76,13 @@ def test_a_cohort_without_covariates_is_refused() -> None:
     data = mpdta_with_cohort_covariates()
     with pytest.raises(ValueError, match="no covariates for group"):
         att_gt(data, **MPDTA, est_method="reg", xformla={2004: ["x_2004"], 2006: ["x_2006"]})
+
+
+def test_summaries_name_each_cohorts_covariates() -> None:
+    """The printed results say which covariates adjusted which cohort (they used to crash)."""
+    from pipelines.did import aggte
+
+    data = mpdta_with_cohort_covariates()
+    result = att_gt(data, **MPDTA, est_method="reg", xformla={g: [f"x_{g}"] for g in COHORTS})
+    for text in (result.summary(), aggte(result, type="dynamic").summary()):
+        assert "Covariates by cohort: 2004: x_2004; 2006: x_2006; 2007: x_2007." in text

@@ -6,6 +6,7 @@ Plotly is imported inside the figure functions so that importing the library sta
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -113,17 +114,30 @@ def _interval_label(inference, crit_val: np.ndarray) -> str:
     )
 
 
+def _covariates_text(xformla: object) -> str:
+    """``xformla`` as the summary prints it, one list per cohort when given by cohort."""
+    if isinstance(xformla, Mapping):
+        return "Covariates by cohort: " + "; ".join(
+            f"{group:g}: {_formula_text(columns)}" for group, columns in sorted(xformla.items())
+        )
+    return f"Covariates: {_formula_text(xformla)}"
+
+
+def _formula_text(xformla: object) -> str:
+    if not xformla:
+        return "none"
+    return xformla if isinstance(xformla, str) else " + ".join(xformla)
+
+
 def _settings_lines(settings: dict, n_units: int | None, clustered: bool) -> list[str]:
-    covariates = settings.get("xformla") or "none"
-    if not isinstance(covariates, str):
-        covariates = " + ".join(covariates)
+    covariates = _covariates_text(settings.get("xformla"))
     lines = [
         f"Outcome: {settings['yname']}."
         + (f" Units: {n_units}." if n_units is not None else "")
         + f" Comparison group: {_COMPARISONS[settings['control_group']]}."
         + f" Method: {_METHODS[settings['est_method']]}.",
         f"Base period: {settings['base_period']}. Anticipation: {settings['anticipation']:g}."
-        f" Covariates: {covariates}. Data: {'panel' if settings['panel'] else 'cross-sections'}."
+        f" {covariates}. Data: {'panel' if settings['panel'] else 'cross-sections'}."
         + (" SEs clustered." if clustered else ""),
     ]
     return lines
