@@ -305,9 +305,11 @@ def test_exit_aware_effects_match_the_truth(
 
     published, treatment = published_exit
     panels = {p.subject: p for p in subject_panels(state.panel, load_analysis())}
-    frame, covariates, _ = panels[SUBJECT].sample(load_analysis().headline_specification.covariates)
+    covariate_set = load_analysis().headline_specification.covariates
+    frame, _, _ = panels[SUBJECT].sample(covariate_set)
+    by_cohort = panels[SUBJECT].adjustments[covariate_set].xformla  # each cohort's own
     ours = exit_effects(
-        with_last_year(frame, treatment), OUTCOME, TIME, ID, GROUP, "last_year", xformla=covariates
+        with_last_year(frame, treatment), OUTCOME, TIME, ID, GROUP, "last_year", xformla=by_cohort
     ).to_frame()
     rows = published[published["subject"] == SUBJECT].reset_index(drop=True)
     np.testing.assert_allclose(rows["att"], ours["att"], rtol=0, atol=1e-12)

@@ -34,14 +34,22 @@ def detect_assessment_layout(
     """The assessment layout of ``layouts`` whose required columns are all in ``header``.
 
     Extra and reordered columns are accepted (real exports add fields over time). If several
-    layouts fit, the one sharing the most columns with the header wins (the first declared on a
-    tie: built-in layouts come before an agency's). ``None`` when none fits.
+    layouts fit, an agency's own layout wins over a built-in one (the agency declared it for
+    exactly these files, e.g. a vendor's variant of a built-in layout), then the one sharing the
+    most columns with the header (the first declared on a tie). ``None`` when none fits.
     """
     present = set(normalize_header(header))
+    builtin = {layout.name for layout in ASSESSMENT_LAYOUTS}
     fitting = [layout for layout in layouts if not missing_columns(layout, header)]
     if not fitting:
         return None
-    return max(fitting, key=lambda layout: len(present & set(normalize_header(layout.columns))))
+    return max(
+        fitting,
+        key=lambda layout: (
+            layout.name not in builtin,
+            len(present & set(normalize_header(layout.columns))),
+        ),
+    )
 
 
 def detect_table_layout(header: Sequence[str]) -> TableLayout | None:
