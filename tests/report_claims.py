@@ -114,16 +114,22 @@ def expected_claims(data: Path) -> dict[str, str]:
         .agg(n_schools=("school_id", "nunique"), n_in_analysis=("in_analysis", "sum"))
     )
     expected["schools"] = claims.schools_sentence(levels)
-    for name, function in (
-        ("estimates_mde", claims.mde_sentence),
-        ("estimates_overlap", claims.overlap_sentence),
-    ):
-        table = _read(estimates, name)
-        if table is not None:
-            for subject in subjects:
-                sentence = function(table, subject)
-                if sentence:
-                    expected[f"{name} {subject}"] = sentence
+    mde = _read(estimates, "estimates_mde")
+    if mde is not None:
+        for subject in subjects:
+            sentence = claims.mde_sentence(mde, subject)
+            if sentence:
+                expected[f"estimates_mde {subject}"] = sentence
+    overlap = _read(estimates, "estimates_overlap")
+    if overlap is not None:
+        for i, sentence in enumerate(claims.overlap_sentences(overlap, subjects)):
+            expected[f"estimates_overlap {i}"] = sentence
+    exits = _read(estimates, "estimates_exit")
+    if exits is not None:
+        # The exit-aware table, row by row: its cells read in order, as the page shows them.
+        exits = exits[exits["specification"] == headline]
+        for row in claims.exit_table_rows(exits, subjects):
+            expected[f"estimates_exit {row[0]}"] = " ".join(row)
     published = [path.stem for path in estimates.glob("estimates_*.parquet")]
     for_whom = claims.for_whom_sentence(published)
     if for_whom:

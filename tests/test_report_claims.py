@@ -188,6 +188,56 @@ def test_estimand_exit_overlap_mde_and_status_from_the_contract_tables() -> None
     assert claims.for_whom_sentence(["estimates_subgroups"]) is None
 
 
+def test_exit_table_and_shared_overlap_and_refusal_lines() -> None:
+    """The exit-aware estimates read as one table; subjects with the same support or refusal
+    share one line that names them all, and a subject that differs keeps its own."""
+    exits = pd.DataFrame(
+        {
+            "subject": ["ela", "math", "ela", "math", "ela"],
+            "analysis": ["years_partnered"] * 4 + ["years_since_exit"],
+            "key": [1, 1, 2, 2, 1],
+            "att": [0.03, 0.05, 0.07, 0.04, -0.03],
+            "ci_lower": [-0.01, -0.03, 0.03, -0.04, -0.22],
+            "ci_upper": [0.07, 0.12, 0.11, 0.13, 0.16],
+            "n_schools": [33, 33, 30, 29, 8],
+        }
+    )
+    assert claims.exit_table_rows(exits, ["ela", "math"]) == [
+        ["1 year partnered", "0.03 (−0.01 to 0.07)", "0.05 (−0.03 to 0.12)", "33"],
+        ["2 years partnered", "0.07 (0.03 to 0.11)", "0.04 (−0.04 to 0.13)", "30 / 29"],
+        ["1 year after leaving", "−0.03 (−0.22 to 0.16)", "–", "8"],
+    ]
+    assert claims.exit_table_rows(exits.iloc[0:0], ["ela"]) == []
+    overlap = pd.DataFrame(
+        {
+            "specification": "s",
+            "subject": ["ela", "ela", "math", "math", "science", "science"],
+            "cohort": [2012, 2013] * 3,
+            "n_treated": [13, 20] * 3,
+            "n_outside_support": [2, 0, 2, 0, 1, 0],
+            "rule": "p >= 0.999",
+        }
+    )
+    assert claims.overlap_sentences(overlap, ["ela", "math", "science"]) == [
+        "ELA and Math: 2 of 33 partnered schools have no comparable comparison school "
+        "(cohort 2011-12: 2 of 13, cohort 2012-13: 0 of 20; p >= 0.999).",
+        "Science: 1 of 33 partnered schools have no comparable comparison school "
+        "(cohort 2011-12: 1 of 13, cohort 2012-13: 0 of 20; p >= 0.999).",
+    ]
+    status = pd.DataFrame(
+        {
+            "specification": ["dr", "dr", "dr"],
+            "subject": ["ela", "math", "science"],
+            "status": "not_estimable",
+            "message": ["no overlap", "no overlap", "too few schools"],
+        }
+    )
+    assert claims.refusals(status) == [
+        "dr, ELA and Math: no overlap",
+        "dr, Science: too few schools",
+    ]
+
+
 # --- the demo state ------------------------------------------------------------------------
 
 
@@ -320,7 +370,7 @@ def test_the_report_says_what_the_contract_tables_hold(tmp_path) -> None:
     headline = float(inputs.overall.set_index("subject").loc[subject, "att"])
     for sentence in (
         claims.estimand_sentence(["intent_to_treat"], 33, 8),
-        claims.exit_sentence(exits, subject),
+        *(" ".join(row) for row in claims.exit_table_rows(exits, inputs.subjects)),
         claims.overlap_sentence(overlap, subject),
         claims.common_support_sentence(support, subject, headline),
         *claims.refusals(status),

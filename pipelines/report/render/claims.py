@@ -211,6 +211,12 @@ def leavers_sentence(n_partnered: int, n_left: int) -> str:
     return f"{n_left} of the {n_partnered} partnered schools left the program before the last year."
 
 
+EXIT_ANALYSES = {
+    "years_partnered": ("{n} year{s} partnered", "by years actually partnered"),
+    "years_since_exit": ("{n} year{s} after leaving", "by years since leaving the program"),
+}
+
+
 def exit_sentence(exit_rows: pd.DataFrame, subject: str) -> str | None:
     """The exit-aware estimates beside the headline (``estimates_exit``), for one subject."""
     rows = exit_rows[
@@ -224,6 +230,40 @@ def exit_sentence(exit_rows: pd.DataFrame, subject: str) -> str | None:
         for r in rows.itertuples(index=False)
     ]
     return f"{subject_label(subject)}, by years actually partnered: " + "; ".join(parts) + "."
+
+
+def exit_table_rows(exit_rows: pd.DataFrame, subjects: Iterable[str]) -> list[list[str]]:
+    """The exit-aware estimates (``estimates_exit``) as the rows of one compact table.
+
+    One row per analysis and number of years (years actually partnered first, then years since
+    leaving); per subject the effect in SD with its 95% interval (blank when that subject has no
+    row), then the number of schools behind the row (one number when every subject has the
+    same, else one per subject in the subjects' order). Empty when nothing is published.
+    """
+    subjects = list(subjects)
+    rows = exit_rows[exit_rows["subject"].isin(subjects)]
+    table = []
+    for analysis, (label, _) in EXIT_ANALYSES.items():
+        of_analysis = rows[rows["analysis"] == analysis]
+        for key, group in of_analysis.groupby("key", sort=True):
+            by_subject = group.drop_duplicates("subject").set_index("subject")
+            cells = [label.format(n=int(key), s="s" if int(key) != 1 else "")]
+            for subject in subjects:
+                if subject in by_subject.index:
+                    r = by_subject.loc[subject]
+                    cells.append(
+                        f"{fmt_sd(r['att'])} ({fmt_sd(r['ci_lower'])} to {fmt_sd(r['ci_upper'])})"
+                    )
+                else:
+                    cells.append("–")
+            counts = [
+                int(by_subject.loc[s, "n_schools"]) for s in subjects if s in by_subject.index
+            ]
+            cells.append(
+                str(counts[0]) if len(set(counts)) == 1 else " / ".join(str(n) for n in counts)
+            )
+            table.append(cells)
+    return table
 
 
 def schools_sentence(levels: pd.DataFrame) -> str:
@@ -251,22 +291,59 @@ def schools_sentence(levels: pd.DataFrame) -> str:
 
 def overlap_sentence(overlap: pd.DataFrame, subject: str) -> str | None:
     """Partnered schools with no comparable comparison school (``estimates_overlap``)."""
+    sentences = overlap_sentences(overlap, [subject])
+    return sentences[0] if sentences else None
+
+
+def _support_rows(overlap: pd.DataFrame, subject: str) -> pd.DataFrame:
     rows = overlap[overlap["subject"] == subject]
     if "specification" in rows.columns and not rows.empty:
         # One specification's support: the first that published it.
         rows = rows[rows["specification"] == rows["specification"].iloc[0]]
-    if rows.empty:
-        return None
-    outside = int(rows["n_outside_support"].sum())
-    treated = int(rows["n_treated"].sum())
-    by_cohort = ", ".join(
-        f"cohort {school_year(int(r.cohort))}: {int(r.n_outside_support)} of {int(r.n_treated)}"
-        for r in rows.sort_values("cohort").itertuples(index=False)
-    )
-    return (
-        f"{subject_label(subject)}: {outside} of {treated} partnered schools have no comparable "
-        f"comparison school ({by_cohort}; {rows['rule'].iloc[0]})."
-    )
+    return rows.sort_values("cohort")
+
+
+def overlap_sentences(overlap: pd.DataFrame, subjects: Iterable[str]) -> list[str]:
+    """Partnered schools with no comparable comparison school (``estimates_overlap``).
+
+    Subjects whose support is the same in every cohort (same counts, same rule) share one
+    sentence, naming them all; a subject whose support differs gets its own.
+    """
+    groups: dict[tuple, list[str]] = {}
+    for subject in subjects:
+        rows = _support_rows(overlap, subject)
+        if rows.empty:
+            continue
+        facts = (
+            tuple(
+                (int(r.cohort), int(r.n_outside_support), int(r.n_treated))
+                for r in rows.itertuples(index=False)
+            ),
+            str(rows["rule"].iloc[0]),
+        )
+        groups.setdefault(facts, []).append(subject)
+    sentences = []
+    for (cohorts, rule), named in groups.items():
+        outside = sum(c[1] for c in cohorts)
+        treated = sum(c[2] for c in cohorts)
+        by_cohort = ", ".join(
+            f"cohort {school_year(cohort)}: {n_out} of {n_treated}"
+            for cohort, n_out, n_treated in cohorts
+        )
+        who = subject_list(named)
+        sentences.append(
+            f"{who}: {outside} of {treated} partnered schools have no comparable "
+            f"comparison school ({by_cohort}; {rule})."
+        )
+    return sentences
+
+
+def subject_list(subjects: Iterable[str]) -> str:
+    """Subjects' labels in words: "ELA", "ELA and Math", "ELA, Math and Science"."""
+    labels = [subject_label(s) for s in subjects]
+    if len(labels) <= 1:
+        return "".join(labels)
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def common_support_sentence(
@@ -290,11 +367,17 @@ def common_support_sentence(
 
 
 def refusals(status: pd.DataFrame) -> list[str]:
-    """Each expected refusal (``estimates_status.status = not_estimable``) in its own words."""
+    """Each expected refusal (``estimates_status.status = not_estimable``) in its own words.
+
+    Subjects of one specification refused with the same message share one line.
+    """
     rows = status[status["status"] == "not_estimable"]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for r in rows.itertuples(index=False):
+        grouped.setdefault((str(r.specification), str(r.message)), []).append(r.subject)
     return [
-        f"{r.specification}, {subject_label(r.subject)}: {r.message}"
-        for r in rows.itertuples(index=False)
+        f"{specification}, {subject_list(subjects)}: {message}"
+        for (specification, message), subjects in grouped.items()
     ]
 
 

@@ -85,8 +85,13 @@ def subject_color(index: int) -> str:
     return SUBJECT_COLORS[index % len(SUBJECT_COLORS)]
 
 
-def figure_block(fig: go.Figure, div_id: str, reading: str) -> str:
+def figure_block(
+    fig: go.Figure, div_id: str, reading: str, height_px: int = CHART_HEIGHT_PX
+) -> str:
     """A chart with its one-line reading underneath, as an HTML fragment.
+
+    ``height_px``: its height on screen (a chart of few rows needs less than the default);
+    printed, every chart is redrawn at the same share of its screen height.
 
     Refuses a chart without a title or axis titles: every figure in the report must say
     what it shows and in which units.
@@ -104,7 +109,7 @@ def figure_block(fig: go.Figure, div_id: str, reading: str) -> str:
         include_mathjax=False,
         div_id=div_id,
         config=PLOTLY_CONFIG,
-        default_height=f"{CHART_HEIGHT_PX}px",
+        default_height=f"{height_px}px",
         default_width="100%",
     )
     return (

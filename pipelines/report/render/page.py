@@ -14,7 +14,7 @@ from pipelines.report.render.inputs import DataFacts
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 SYNTHETIC_BANNER = "SYNTHETIC DATA — not real students"
 REPORT_TITLE = "Did Instructional Partners raise student achievement?"
-PRINT_CHART_SCALE = 0.55  # printed charts are this share of their screen height
+PRINT_CHART_SCALE = 0.45  # printed charts are this share of their screen height
 
 
 PARTS = {

@@ -14,6 +14,10 @@ from pipelines.report.render.figures import figure_block
 from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
+from pipelines.report.render.tables import html_table
+
+FOREST_BASE_PX = 130  # title, axis and margins of a forest plot
+FOREST_ROW_PX = 16  # one subgroup's row
 
 
 def render(inputs: ReportInputs) -> Section:
@@ -43,16 +47,19 @@ def render(inputs: ReportInputs) -> Section:
             f"<p>{html_text(claims.leavers_sentence(study.n_partnered, study.n_left))} The "
             "published estimates do not state how they count those schools.</p>"
         )
-    exits = (
-        [claims.exit_sentence(study.exit, s) for s in inputs.subjects]
-        if study.exit is not None
-        else []
-    )
-    exits = [e for e in exits if e]
+    exits = claims.exit_table_rows(study.exit, inputs.subjects) if study.exit is not None else []
     if exits:
         parts.append(
-            "<p>Beside it, effects by the number of years a school was actually partnered:</p>"
-            '<ul class="plain">' + "".join(f"<li>{html_text(e)}</li>" for e in exits) + "</ul>"
+            "<p>Beside it, effects by the number of years a school was actually partnered, and "
+            "for schools that left, by the years since leaving (effect in SD, 95% confidence "
+            "interval):</p>"
+            + html_table(
+                ["Years", *(subject_label(s) for s in inputs.subjects), "Schools"],
+                exits,
+                "Exit-aware estimates: effect by years actually partnered and after leaving "
+                "(SD, 95% CI)",
+                css_class="compact",
+            )
         )
     else:
         parts.append("<p>Effects by years actually partnered are not available in this run.</p>")
@@ -61,11 +68,10 @@ def render(inputs: ReportInputs) -> Section:
         parts.append(f"<p>{html_text(claims.schools_sentence(study.levels))}</p>")
     parts.append("<h3>Comparable comparison schools (overlap)</h3>")
     overlap = (
-        [claims.overlap_sentence(study.overlap, s) for s in inputs.subjects]
+        claims.overlap_sentences(study.overlap, inputs.subjects)
         if study.overlap is not None
         else []
     )
-    overlap = [o for o in overlap if o]
     refusals = claims.refusals(study.status) if study.status is not None else []
     if overlap:
         parts.append(
@@ -176,6 +182,8 @@ def _forest(rows: pd.DataFrame, subject: str, reading: str) -> str:
         "blue: confirmatory)",
         xaxis_title="Effect on mean score (SD)",
         yaxis_title="Group of students",
-        margin={"l": 260},
+        margin={"l": 260, "t": 50, "b": 50},
     )
-    return figure_block(fig, f"fig-for-whom-{subject}", reading)
+    # A row per subgroup: the chart is as tall as its rows need, not the default height.
+    height = FOREST_BASE_PX + FOREST_ROW_PX * len(labels)
+    return figure_block(fig, f"fig-for-whom-{subject}", reading, height_px=height)

@@ -35,8 +35,12 @@ def html_table(
     rows: Sequence[Sequence[Cell | str]],
     caption: str,
     note: str | None = None,
+    css_class: str = "",
 ) -> str:
-    """A captioned table; the first column is the row header."""
+    """A captioned table; the first column is the row header.
+
+    ``css_class`` styles the wrapper (``compact``: a long table of short cells, set small).
+    """
     table = [[c if isinstance(c, Cell) else Cell(c) for c in row] for row in rows]
     head = "".join(
         f'<th scope="col"{_header_class(table, i)}>{html_text(h)}</th>'
@@ -49,7 +53,7 @@ def html_table(
         body.append(f'<tr><th scope="row">{html_text(first.text)}</th>{tds}</tr>')
     foot = f'<p class="table-note">{html_text(note)}</p>' if note else ""
     return (
-        f'<div class="table-wrap"><table><caption>{html_text(caption)}</caption>'
+        f'<div class="{" ".join(filter(None, ["table-wrap", css_class]))}"><table><caption>{html_text(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}</div>"
     )
 
