@@ -52,8 +52,9 @@ def html_table(
         tds = "".join(_td(c) for c in rest)
         body.append(f'<tr><th scope="row">{html_text(first.text)}</th>{tds}</tr>')
     foot = f'<p class="table-note">{html_text(note)}</p>' if note else ""
+    wrap = " ".join(filter(None, ["table-wrap", css_class]))
     return (
-        f'<div class="{" ".join(filter(None, ["table-wrap", css_class]))}"><table><caption>{html_text(caption)}</caption>'
+        f'<div class="{wrap}"><table><caption>{html_text(caption)}</caption>'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}</div>"
     )
 
