@@ -86,12 +86,17 @@ def subject_color(index: int) -> str:
 
 
 def figure_block(
-    fig: go.Figure, div_id: str, reading: str, height_px: int = CHART_HEIGHT_PX
+    fig: go.Figure,
+    div_id: str,
+    reading: str,
+    height_px: int = CHART_HEIGHT_PX,
+    print_height_px: int | None = None,
 ) -> str:
     """A chart with its one-line reading underneath, as an HTML fragment.
 
-    ``height_px``: its height on screen (a chart of few rows needs less than the default);
-    printed, every chart is redrawn at the same share of its screen height.
+    ``height_px``: its height on screen (a chart of many rows needs more than the default).
+    Printed, a chart is redrawn at a fixed share of its screen height, or at
+    ``print_height_px`` when given (a chart of many labelled rows needs a height per row).
 
     Refuses a chart without a title or axis titles: every figure in the report must say
     what it shows and in which units.
@@ -112,8 +117,9 @@ def figure_block(
         default_height=f"{height_px}px",
         default_width="100%",
     )
+    printed = f' data-print-height="{print_height_px}"' if print_height_px else ""
     return (
-        f'<figure class="chart" aria-label="{html_text(layout.title.text)}">{chart}'
+        f'<figure class="chart"{printed} aria-label="{html_text(layout.title.text)}">{chart}'
         f'<figcaption class="reading">{html_text(reading)}</figcaption></figure>'
     )
 

@@ -16,8 +16,10 @@ from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
 from pipelines.report.render.tables import html_table
 
-FOREST_BASE_PX = 130  # title, axis and margins of a forest plot
-FOREST_ROW_PX = 16  # one subgroup's row
+FOREST_BASE_PX = 130  # title, axis and margins of a forest plot, on screen
+FOREST_ROW_PX = 22  # one subgroup's row, on screen
+FOREST_PRINT_BASE_PX = 85  # printed: title, axis and margins
+FOREST_PRINT_ROW_PX = 12  # printed: one subgroup's row, enough for its label to show
 
 
 def render(inputs: ReportInputs) -> Section:
@@ -184,6 +186,14 @@ def _forest(rows: pd.DataFrame, subject: str, reading: str) -> str:
         yaxis_title="Group of students",
         margin={"l": 260, "t": 50, "b": 50},
     )
-    # A row per subgroup: the chart is as tall as its rows need, not the default height.
-    height = FOREST_BASE_PX + FOREST_ROW_PX * len(labels)
-    return figure_block(fig, f"fig-for-whom-{subject}", reading, height_px=height)
+    # Every subgroup keeps its label (plotly would skip some on a short categorical axis).
+    fig.update_yaxes(tickmode="array", tickvals=labels, ticktext=labels, tickfont={"size": 10})
+    # A row per subgroup: the chart is as tall as its rows need, on screen and printed (at a
+    # share of the screen height, plotly would drop every other label).
+    return figure_block(
+        fig,
+        f"fig-for-whom-{subject}",
+        reading,
+        height_px=FOREST_BASE_PX + FOREST_ROW_PX * len(labels),
+        print_height_px=FOREST_PRINT_BASE_PX + FOREST_PRINT_ROW_PX * len(labels),
+    )
