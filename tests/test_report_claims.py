@@ -126,23 +126,6 @@ def test_estimand_exit_overlap_mde_and_status_from_the_contract_tables() -> None
         ["intent_to_treat"], 33, 8
     )
     assert claims.estimand_sentence([], 33, 8) is None  # no column: no claim
-    exits = pd.DataFrame(
-        {
-            "specification": "cs_adjusted_never",
-            "subject": "ela",
-            "analysis": ["years_partnered", "years_partnered", "years_since_exit"],
-            "key": [1, 2, 1],
-            "att": [0.03, 0.07, 0.05],
-            "se": 0.02,
-            "ci_lower": [-0.01, 0.03, 0.0],
-            "ci_upper": [0.07, 0.11, 0.1],
-            "n_schools": [33, 30, 8],
-        }
-    )
-    assert claims.exit_sentence(exits, "ela") == (
-        "ELA, by years actually partnered: 1 year: 0.03 SD (−0.01 to 0.07, 33 schools); "
-        "2 years: 0.07 SD (0.03 to 0.11, 30 schools)."
-    )
     overlap = pd.DataFrame(
         {
             "specification": "cs_doubly_robust_common_support",

@@ -217,21 +217,6 @@ EXIT_ANALYSES = {
 }
 
 
-def exit_sentence(exit_rows: pd.DataFrame, subject: str) -> str | None:
-    """The exit-aware estimates beside the headline (``estimates_exit``), for one subject."""
-    rows = exit_rows[
-        (exit_rows["subject"] == subject) & (exit_rows["analysis"] == "years_partnered")
-    ].sort_values("key")
-    if rows.empty:
-        return None
-    parts = [
-        f"{int(r.key)} year{'s' if int(r.key) != 1 else ''}: {fmt_sd(r.att)} SD "
-        f"({fmt_sd(r.ci_lower)} to {fmt_sd(r.ci_upper)}, {int(r.n_schools)} schools)"
-        for r in rows.itertuples(index=False)
-    ]
-    return f"{subject_label(subject)}, by years actually partnered: " + "; ".join(parts) + "."
-
-
 def exit_table_rows(exit_rows: pd.DataFrame, subjects: Iterable[str]) -> list[list[str]]:
     """The exit-aware estimates (``estimates_exit``) as the rows of one compact table.
 
