@@ -200,13 +200,14 @@ _RENDER_AND_WATCH = """
 import json, sys, sysconfig
 from pathlib import Path
 
+import pipelines
 import pipelines.report.render as render
 from pipelines.report.render.build import build_report
 from pipelines.report.render.example import example_inputs
 
 out = Path(sys.argv[1])
 templates = Path(render.__file__).resolve().parent / "templates"
-package = templates.parents[2]  # pipelines/
+package = Path(pipelines.__file__).resolve().parent
 libraries = {
     Path(sysconfig.get_paths()[name]).resolve() for name in ("stdlib", "purelib", "platlib")
 }
@@ -269,9 +270,10 @@ def test_a_renderer_reading_another_file_is_caught(tmp_path: Path) -> None:
     css = 'css = (TEMPLATES_DIR / "report.css").read_text(encoding="utf-8")'
     text = page.read_text(encoding="utf-8")
     assert css in text
-    # The broken renderer peeks at the analysis file (two folders up from its templates).
+    # The broken renderer peeks at the analysis file (in pipelines/, above report/render/).
+    peek = '(TEMPLATES_DIR.parent.parent.parent / "analysis.yaml").read_bytes()'
     page.write_text(
-        text.replace(css, f'{css}\n    (TEMPLATES_DIR.parents[2] / "analysis.yaml").read_bytes()'),
+        text.replace(css, f"{css}\n    {peek}"),
         encoding="utf-8",
     )
 
