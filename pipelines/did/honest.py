@@ -591,8 +591,9 @@ def _restricted_smoothness(
     quantile = _honest_flci.folded_normal_quantile(flci_quantile, seed)
     ms = _m_grid(m_values, _default_smoothness_grid(beta, cov, num_pre))
 
-    def interval(m: float) -> tuple[float, float]:
-        test = _honest_conditional.conditional_flci_test(
+    def test(m: float) -> _honest_conditional.ConditionalFlciTest:
+        """The C-F test of every theta on the grid at smoothness bound ``m``."""
+        return _honest_conditional.conditional_flci_test(
             beta,
             cov,
             num_pre,
@@ -604,12 +605,11 @@ def _restricted_smoothness(
             monotonicity_direction,
             quantile,
         )
-        return _honest_conditional.confidence_set(test)
 
     delta = _honest_conditional.restriction_label(bias_direction, monotonicity_direction)
     rows = []
     for m in ms:
-        lb, ub = interval(float(m))
+        lb, ub = _honest_conditional.confidence_set(test(float(m)))
         if np.isnan(lb):
             warnings.warn(
                 f"no theta is accepted at M={m:g}: the data reject the restriction", stacklevel=3
@@ -617,19 +617,7 @@ def _restricted_smoothness(
         rows.append((float(m), lb, ub, "C-F"))
 
     def includes_zero(m: float) -> bool:
-        test = _honest_conditional.conditional_flci_test(
-            beta,
-            cov,
-            num_pre,
-            num_post,
-            weights,
-            m,
-            alpha,
-            bias_direction,
-            monotonicity_direction,
-            quantile,
-        )
-        return _honest_conditional.set_includes_zero(test)
+        return _honest_conditional.set_includes_zero(test(m))
 
     return _robust_frame(rows, delta), includes_zero, delta
 
