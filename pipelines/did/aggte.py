@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -243,17 +244,7 @@ def _without_groups(result: AttGtResult, groups: np.ndarray) -> AttGtResult:
         raise ValueError(
             "every cohort has fewer than two treated units: no aggregation has a valid interval"
         )
-    return dataclasses.replace(
-        result,
-        group=result.group[keep],
-        time=result.time[keep],
-        att=result.att[keep],
-        se=result.se[keep],
-        df=result.df[keep],
-        crit_val=result.crit_val[keep],
-        influence_function=result.influence_function[:, keep],
-        small_groups=np.array([]),
-    )
+    return _cells(result, keep, small_groups=np.array([]))
 
 
 def _without_missing(result: AttGtResult, type: str, max_e: float | None) -> AttGtResult:
@@ -270,6 +261,11 @@ def _without_missing(result: AttGtResult, type: str, max_e: float | None) -> Att
         keep &= np.isin(result.group, result.group[post])
         if not keep.any():
             raise ValueError("no cohort has an estimated post-treatment ATT(g,t): cannot aggregate")
+    return _cells(result, keep)
+
+
+def _cells(result: AttGtResult, keep: np.ndarray, **changes: Any) -> AttGtResult:
+    """``result`` with only the ATT(g,t) cells ``keep`` marks (and ``changes`` applied)."""
     return dataclasses.replace(
         result,
         group=result.group[keep],
@@ -279,6 +275,7 @@ def _without_missing(result: AttGtResult, type: str, max_e: float | None) -> Att
         df=result.df[keep],
         crit_val=result.crit_val[keep],
         influence_function=result.influence_function[:, keep],
+        **changes,
     )
 
 
