@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from pipelines.layouts.demographics import SUBGROUP_DIMENSIONS
+
 ESTIMATORS = ("callaway_santanna", "sun_abraham", "imputation", "twfe", "twfe_event_study")
 COVARIATE_KINDS = ("prior_achievement", "prior_poverty", "column")
 _CHOICES = {
@@ -87,15 +89,6 @@ class DoseSettings:
     response_draws: int
 
 
-SUBGROUP_DIMENSIONS = (
-    "prior_achievement",
-    "economically_disadvantaged",
-    "english_learner",
-    "disability",
-    "gender",
-    "race_ethnicity",
-    "grade_band",
-)
 """The dimensions of the ``school_subgroups`` mart (docs/marts.md)."""
 
 

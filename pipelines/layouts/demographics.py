@@ -30,6 +30,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+SUBGROUP_DIMENSIONS = (
+    "prior_achievement",
+    "economically_disadvantaged",
+    "english_learner",
+    "disability",
+    "gender",
+    "race_ethnicity",
+    "grade_band",
+)
+"""The dimensions subgroup effects are estimated by (the ``school_subgroups`` mart's
+``dimension``): flags of this module, plus prior achievement and grade band derived from scores."""
+
 FLAGS: tuple[str, ...] = (
     "gender",
     "race_ethnicity",

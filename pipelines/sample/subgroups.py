@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.layouts import SUBJECTS, layout_for_year
-from pipelines.layouts.demographics import declared_flags
+from pipelines.layouts.demographics import SUBGROUP_DIMENSIONS, declared_flags
 from pipelines.sample.config import SubgroupEffects
 from pipelines.sample.outcomes import YearTruth
 from pipelines.sample.program import Program
@@ -25,15 +25,6 @@ from pipelines.sample.students import RACES, Students
 TERCILES = ("lowest third", "middle third", "highest third")
 YES_NO = ("no", "yes")
 GRADE_BANDS = (("grades 3-5", (3, 4, 5)), ("grades 6-8", (6, 7, 8)))
-DIMENSIONS = (
-    "prior_achievement",
-    "economically_disadvantaged",
-    "english_learner",
-    "disability",
-    "gender",
-    "race_ethnicity",
-    "grade_band",
-)
 """The subgroup dimensions, in the order of the published table."""
 CARRIED_FLAGS = ("english_learner", "disability")
 """Flags some eras do not record: those years use the student's earliest recorded value."""
@@ -207,7 +198,7 @@ def att_by_subgroup(frame: pd.DataFrame) -> list[dict[str, Any]]:
     for subject in SUBJECTS:
         effect = frame[f"effect_{subject}"]
         tested = frame[effect.notna()]
-        for dimension in DIMENSIONS:
+        for dimension in SUBGROUP_DIMENSIONS:
             labels = _labels(tested, dimension, subject)
             data = tested.assign(label=labels, effect=effect[effect.notna()]).dropna(
                 subset=["label"]
