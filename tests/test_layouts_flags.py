@@ -9,6 +9,7 @@ mistake in a ``flags:`` section is refused naming the file and the field.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from pipelines.layouts import ASSESSMENT_LAYOUTS
 from pipelines.layouts.declared import LayoutFileError, assessment_layouts
 from pipelines.layouts.demographics import FlagColumn, RaceFlagColumns, declared_flags
 from pipelines.marts.assets import MART_ASSETS
+from pipelines.settings import PROJECT_ROOT
 from pipelines.warehouse import WarehouseResource
 
 BAD_INPUTS = Path(__file__).parent / "bad_inputs" / "raw"
@@ -33,10 +35,10 @@ GOOD_FILES = (
 )
 """The hand-made good files the marts need beside the export (tests/bad_inputs)."""
 
-# A vendor no built-in layout knows, with its own codes for every shape of flag column: a code
-# map (numbers as text, two-letter race codes), Y or an empty cell, quoted "Yes"/"No" (YAML
-# would read them unquoted as true/false) and Y/N.
-AGENCY_LAYOUT = """\
+# A vendor no built-in layout knows. Its flags (docs/layouts.md's example) use its own codes for
+# each shape of flag column: a code map (numbers as text, two-letter race codes), Y or an empty
+# cell, quoted "Yes"/"No" (YAML would read them unquoted as true/false) and Y/N.
+AGENCY_FIELDS = """\
 name: state_interim
 test: State Interim
 vendor: Cambium
@@ -58,25 +60,22 @@ score_ranges:
   - {subject: math, grades: [3, 4, 5, 6, 7, 8], low: 100, high: 999}
 date_format: "%m/%d/%Y"
 personal_columns: [Student Name]
-flags:
-  gender:
-    column: Sex
-    codes: {"1": male, "2": female}
-  race_ethnicity:
-    column: Race Code
-    codes: {WH: White, BL: Black, HI: Hispanic, AS: Asian, AI: American Indian,
-      PI: Pacific Islander, MR: Two or more}
-  economically_disadvantaged:
-    column: FRL
-    codes: {F: true, R: true}
-    blank: false
-  english_learner:
-    column: LEP
-    codes: {"Yes": true, "No": false}
-  disability:
-    column: SWD
-    codes: {Y: true, N: false}
 """
+
+
+def documented_flags() -> str:
+    """The ``flags:`` example of docs/layouts.md, exactly as the page shows it."""
+    found = re.search(
+        r"<!-- flags-example:begin -->\n```yaml\n(.*?)```\n<!-- flags-example:end -->",
+        (PROJECT_ROOT / "docs" / "layouts.md").read_text(),
+        re.S,
+    )
+    assert found, "docs/layouts.md lost its flags example"
+    return found.group(1)
+
+
+# The layout's flags are the documented example.
+AGENCY_LAYOUT = AGENCY_FIELDS + documented_flags()
 HEADER = (
     "District,School,Student ID,Student Name,Grade,Sex,Race Code,FRL,LEP,SWD,Test Date,"
     "ELA Score,ELA Level,Math Score,Math Level"
@@ -201,12 +200,12 @@ def _set(path: str, value: object):
         (
             _set("gender.codes", {"1": "male", "2": "woman"}),
             "field 'flags.gender.codes.2': 'woman' is not a standard value of gender "
-            "(female, male; docs/marts.md, \"Student flags\")",
+            '(female, male; docs/marts.md, "Student flags")',
         ),
         (
             _set("english_learner.codes", {"Yes": "Y", "No": False}),
             "field 'flags.english_learner.codes.Yes': 'Y' is not a standard value of "
-            "english_learner (true, false; docs/marts.md, \"Student flags\")",
+            'english_learner (true, false; docs/marts.md, "Student flags")',
         ),
         (
             _set("economically_disadvantaged.blank", "no"),
@@ -367,7 +366,9 @@ FORMER_PYTHON_TABLES: dict[str, tuple[FlagColumn | RaceFlagColumns, ...]] = {
                 ("RaceW", "White"),
             )
         ),
-        FlagColumn("economically_disadvantaged", "Lunch", (("F", "true"), ("R", "true"), ("P", "false"))),
+        FlagColumn(
+            "economically_disadvantaged", "Lunch", (("F", "true"), ("R", "true"), ("P", "false"))
+        ),
         FlagColumn("english_learner", "English", _YES_NO),
         FlagColumn("disability", "IEP", _YES_NO),
         FlagColumn("section_504", "Plan504", _YES_NO, "false"),

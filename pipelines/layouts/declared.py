@@ -4,7 +4,9 @@ The built-in layouts live in ``pipelines/layouts/declared/``; an agency adds nex
 layout by dropping a file into its layouts folder (``data/layouts/`` by default, see
 :func:`agency_layouts_dir`) without touching code. Every file is validated when it is read: an
 error names the file and the field (``data/layouts/sc_ready.yaml: field 'levels.proficient':
-'Exceeds' is not one of the labels``). See docs/layouts.md for the fields and a walk-through.
+'Exceeds' is not one of the labels``). A layout's ``flags`` section maps its demographic and
+program columns onto the standard coding of :mod:`pipelines.layouts.demographics`. See
+docs/layouts.md for the fields and a walk-through.
 """
 
 from __future__ import annotations
@@ -221,16 +223,16 @@ def _raw_text(fields: _Fields, field: str, raw: object, what: str) -> str:
     return raw
 
 
-def _mapping(fields: _Fields, field: str, required: bool) -> Mapping[Any, Any] | None:
+def _mapping(fields: _Fields, field: str, required: bool, what: str) -> Mapping[Any, Any] | None:
     value = fields.value(field, required)
     if value is not None and (not isinstance(value, Mapping) or not value):
-        raise fields.error(field, "expected a mapping of raw codes to standard values")
+        raise fields.error(field, f"expected a mapping of {what}")
     return value
 
 
 def _codes(fields: _Fields, field: str, flag: str, required: bool) -> tuple[tuple[str, str], ...]:
     """``(raw code, standard value)`` pairs of a ``codes`` or ``aliases`` mapping, in file order."""
-    value = _mapping(fields, field, required)
+    value = _mapping(fields, field, required, "raw codes to standard values")
     if value is None:
         return ()
     pairs = []
@@ -241,11 +243,13 @@ def _codes(fields: _Fields, field: str, flag: str, required: bool) -> tuple[tupl
 
 
 def _race_columns(fields: _Fields) -> RaceFlagColumns:
-    value = _mapping(fields, "columns", True)
+    value = _mapping(fields, "columns", True, "columns to race labels")
     pairs = []
     for raw, label in value.items():
         column = _raw_text(fields, "columns", raw, "column")
-        pairs.append((column, _standard_value(fields, f"columns.{column}", "race_ethnicity", label)))
+        pairs.append(
+            (column, _standard_value(fields, f"columns.{column}", "race_ethnicity", label))
+        )
     return RaceFlagColumns(tuple(pairs), fields.text("mark", required=False) or "Y")
 
 
