@@ -385,3 +385,41 @@ def test_the_built_in_layout_files_declare_the_flags_the_python_tables_did(layou
         "race_ethnicity" if isinstance(e, RaceFlagColumns) else e.flag
         for e in FORMER_PYTHON_TABLES[layout.name]
     }
+
+
+TOML_LAYOUT = """\
+name = "state_interim"
+test = "State Interim"
+vendor = "Cambium"
+first_year = 2011
+last_year = 2011
+shape = "wide"
+student_id = "Student ID"
+school_code = "School"
+system_code = "District"
+grade = "Grade"
+date_format = "%m/%d/%Y"
+subjects = [
+  { subject = "ela", scale_score = "ELA Score", level = "ELA Level", test_date = "Test Date" },
+]
+levels = { labels = ["Below", "Meets"], proficient = ["Meets"] }
+score_ranges = [{ subject = "ela", grades = [5], low = 100, high = 999 }]
+
+[flags.gender]
+column = "Sex"
+codes = { "1" = "male", "2" = "female" }
+
+[flags.economically_disadvantaged]
+column = "FRL"
+codes = { F = true, R = true }
+blank = false
+"""
+
+
+def test_a_toml_layout_declares_flags_the_same_way(tmp_path: Path) -> None:
+    (tmp_path / "state_interim.toml").write_text(TOML_LAYOUT)
+    layout = assessment_layouts(tmp_path)[-1]
+    assert layout.flags == (
+        FlagColumn("gender", "Sex", (("1", "male"), ("2", "female"))),
+        FlagColumn("economically_disadvantaged", "FRL", (("F", "true"), ("R", "true")), "false"),
+    )
