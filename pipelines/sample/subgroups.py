@@ -119,7 +119,7 @@ class SubgroupTruth:
         """Record ``year``'s students (file order, as ``truth.students``); ``prior`` is their
         prior z (student, subject)."""
         students = truth.students
-        recorded = declared_flags(layout_for_year(year).name)
+        recorded = declared_flags(layout_for_year(year))
         flags = {
             "english_learner": students.english_learner,
             "disability": students.disability,
