@@ -96,7 +96,7 @@ def _time_estimates(out: Path) -> tuple[float, int, dict[str, float]]:
         subject_started = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table, _ = subgroups.estimate_subject(subject_panel, school_subgroups, analysis)
+            table = subgroups.estimate_subject(subject_panel, school_subgroups, analysis).cells
         cells += int((~table["suppressed"].astype(bool)).sum())
         per_subject[subject_panel.subject] = time.perf_counter() - subject_started
     return time.perf_counter() - started, cells, per_subject

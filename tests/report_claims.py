@@ -137,8 +137,10 @@ def expected_claims(data: Path) -> dict[str, str]:
     cells = _read(estimates, "estimates_subgroups")
     if cells is not None and not cells.empty:
         tests = _read(estimates, "estimates_subgroup_tests")
+        differences = _read(estimates, "estimates_subgroup_differences")
         for subject in subjects:
-            for i, sentence in enumerate(claims.for_whom_takeaways(cells, tests, subject)):
+            takeaways = claims.for_whom_takeaways(cells, tests, subject, differences)
+            for i, sentence in enumerate(takeaways):
                 expected[f"for whom {subject} {i}"] = sentence
             hidden = claims.suppressed_subgroups_sentence(cells, subject)
             if hidden:

@@ -1,4 +1,4 @@
-"""Subgroup estimates: the equality test, the q-values and small-cell suppression."""
+"""Subgroup estimates: differences, the equality test, q-values and small-cell suppression."""
 
 from __future__ import annotations
 
@@ -9,13 +9,14 @@ from scipy.linalg import null_space
 from statsmodels.stats.multitest import multipletests
 
 from pipelines.estimates.specification import load_analysis
-from pipelines.estimates.subgroups import (
-    benjamini_hochberg,
+from pipelines.estimates.subgroup_differences import (
+    BETWEEN,
+    WITHIN,
+    compare,
     equality_test,
-    estimate_subgroup,
     minimum_detectable_difference,
-    suppress_cells,
 )
+from pipelines.estimates.subgroups import benjamini_hochberg, estimate_subgroup, suppress_cells
 
 COUNTS = ["n_students", "n_students_comparison"]
 
@@ -128,53 +129,93 @@ def _two_subgroups(effect_a: float, effect_b: float, seed: int) -> list[pd.DataF
     return frames
 
 
+def _fits(frames: list[pd.DataFrame], dimension: str, labels: list[str]) -> list:
+    analysis = load_analysis()
+    return [
+        estimate_subgroup(frame, [], dimension, label, analysis, analysis.subgroups)
+        for frame, label in zip(frames, labels, strict=True)
+    ]
+
+
+def _within_inputs(frames: list[pd.DataFrame], labels: list[str]):
+    """The subject panel's sample and the school_subgroups rows of simulated subgroups."""
+    sample = frames[0].drop(columns=["mean_z", "n_tested"])
+    rows = pd.concat(
+        [frame.assign(subgroup=label) for frame, label in zip(frames, labels, strict=True)],
+        ignore_index=True,
+    )
+    return sample, rows
+
+
 @pytest.mark.parametrize(("effect_b", "differs"), [(0.05, True), (0.2, False)])
 def test_the_equality_test_detects_a_difference_and_accepts_equal_effects(
     effect_b: float, differs: bool
 ) -> None:
-    analysis = load_analysis()
-    settings = analysis.subgroups
-    fits = [
-        estimate_subgroup(frame, [], "gender", label, analysis, settings)
-        for frame, label in zip(
-            _two_subgroups(0.2, effect_b, seed=7), ["female", "male"], strict=True
-        )
-    ]
-    statistic, df, p_value = equality_test(fits)
-    effects = [round(fit.att, 3) for fit in fits]
-    print(f"effects {effects}: chi2 {statistic:.2f} ({df} df), p {p_value:.4f}")
-    assert df == 1
-    assert (p_value < 0.01) if differs else (p_value > 0.05)
-    # The subgroups share the school shocks: their difference is estimated far more precisely
-    # than each effect, which only the joint covariance of the influence functions knows.
-    independent = np.hypot(fits[0].se, fits[1].se)
-    assert np.sqrt((fits[0].att - fits[1].att) ** 2 / statistic) < 0.7 * independent
+    frames = _two_subgroups(0.2, effect_b, seed=7)
+    labels = ["female", "male"]
+    sample, rows = _within_inputs(frames, labels)
+    for dimension, comparison in (("gender", WITHIN), ("grade_band", BETWEEN)):
+        fits = _fits(frames, dimension, labels)
+        (difference,) = compare(dimension, fits, sample, rows, min_students=10)
+        assert difference.comparison == comparison
+        assert difference.subgroup == "female" and difference.reference == "male"
+        statistic, df, p_value = equality_test([difference])
+        assert statistic == pytest.approx((difference.difference / difference.se) ** 2)
+        print(f"{comparison}: {difference.difference:.3f} ({difference.se:.3f}), p {p_value:.4f}")
+        assert df == 1
+        assert (p_value < 0.01) if differs else (p_value > 0.05)
+        # The subgroups share the school shocks: their difference is estimated far more
+        # precisely than each effect, which only their joint scores know.
+        assert difference.se < 0.7 * np.hypot(fits[0].se, fits[1].se)
+        assert difference.se == pytest.approx(np.sqrt((difference.scores**2).sum()))
+
+
+def test_within_schools_every_pre_program_year_makes_the_difference_more_precise() -> None:
+    frames = _two_subgroups(0.2, 0.05, seed=7)
+    labels = ["yes", "no"]
+    # Each subgroup's own noise (students, not shared): a single base year carries it all.
+    rng = np.random.default_rng(8)
+    frames = [f.assign(mean_z=f["mean_z"] + rng.normal(0, 0.1, len(f))) for f in frames]
+    sample, rows = _within_inputs(frames, labels)
+    (within,) = compare(
+        "english_learner", _fits(frames, "english_learner", labels), sample, rows, 10
+    )
+    (between,) = compare("grade_band", _fits(frames, "grade_band", labels), sample, rows, 10)
+    print(f"within {within.se:.4f}, between {between.se:.4f}")
+    assert within.se < 0.8 * between.se
+    assert abs(within.difference - 0.15) < 3 * within.se
+
+
+def test_a_difference_resting_on_too_few_students_is_withheld() -> None:
+    frames = _two_subgroups(0.2, 0.2, seed=7)
+    # Subgroup "yes" has 40 students per school-year but shares few school-years with "no".
+    few = frames[1][frames[1]["school_year"].isin([3, 4, 5]) & (frames[1]["school_id"] <= 2)]
+    sample, rows = _within_inputs([frames[0], few.assign(n_tested=3)], ["yes", "no"])
+    fits = _fits([frames[0], frames[1]], "disability", ["yes", "no"])
+    (withheld,) = compare("disability", fits, sample, rows, min_students=10)
+    assert isinstance(withheld, str) and "fewer than 10 students" in withheld
 
 
 def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -> None:
-    analysis = load_analysis()
-    settings = analysis.subgroups
     frames = _two_subgroups(0.2, 0.2, seed=11)
     # A third subgroup measured far worse (its own noise): the pair of the first two sets it.
     noisy = frames[1].assign(
         mean_z=frames[1]["mean_z"] + np.random.default_rng(5).normal(0, 0.4, len(frames[1]))
     )
-    fits = [
-        estimate_subgroup(frame, [], "race_ethnicity", label, analysis, settings)
-        for frame, label in zip([*frames, noisy], ["A", "B", "C"], strict=True)
-    ]
-    statistic, _, _ = equality_test(fits[:2])
-    se_difference = abs(fits[0].att - fits[1].att) / np.sqrt(statistic)
-    mde = minimum_detectable_difference(fits, alpha=0.05)
-    # (z_0.975 + z_0.80) standard errors of the difference: 1.960 + 0.842 = 2.802.
-    assert mde == pytest.approx(2.802 * se_difference, rel=1e-3)
-    assert mde == pytest.approx(minimum_detectable_difference(fits[:2], alpha=0.05))
-    assert mde < minimum_detectable_difference(fits[1:], alpha=0.05)
+    labels = ["A", "B", "C"]
+    fits = _fits([frames[0], noisy, frames[1]], "race_ethnicity", labels)
+    sample, rows = _within_inputs([frames[0], noisy, frames[1]], labels)
+    a_c, b_c = compare("race_ethnicity", fits, sample, rows, 10)
+    mde = minimum_detectable_difference([a_c, b_c], alpha=0.05)
+    # (z_0.975 + z_0.80) standard errors of the best pair's difference: 1.960 + 0.842 = 2.802.
+    assert mde == pytest.approx(2.802 * a_c.se, rel=1e-3)
+    assert mde == pytest.approx(minimum_detectable_difference([a_c], alpha=0.05))
+    assert mde < minimum_detectable_difference([b_c], alpha=0.05)
     # A difference twice the MDE is found; one a fifth of it is not.
     for difference, found in ((2 * mde, True), (0.2 * mde, False)):
         shifted = _two_subgroups(0.2 + difference, 0.2, seed=11)
-        pair = [
-            estimate_subgroup(frame, [], "gender", label, analysis, settings)
-            for frame, label in zip(shifted, ["female", "male"], strict=True)
-        ]
+        sample, rows = _within_inputs(shifted, ["A", "C"])
+        pair = compare(
+            "race_ethnicity", _fits(shifted, "race_ethnicity", ["A", "C"]), sample, rows, 10
+        )
         assert (equality_test(pair)[2] < 0.05) == found

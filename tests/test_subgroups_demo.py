@@ -13,6 +13,7 @@ import dataclasses
 import json
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -55,23 +56,71 @@ def test_the_truth_is_inside_the_interval_of_most_published_cells(demo) -> None:
     assert inside.mean() >= 0.85
 
 
-def test_the_confirmatory_differences_put_in_are_detected(demo) -> None:
-    _, cells, tests, _, _ = demo
+def _differences(run, truth: pd.DataFrame) -> pd.DataFrame:
+    differences = pd.read_parquet(run.data / "estimates" / "estimates_subgroup_differences.parquet")
+    true_att = truth.set_index(KEYS)["true_att"]
+    differences["true_difference"] = [
+        true_att[s, d, g] - true_att[s, d, r]
+        for s, d, g, r in differences[["subject", "dimension", "subgroup", "reference"]].itertuples(
+            index=False
+        )
+    ]
+    return differences
+
+
+def test_the_confirmatory_differences_put_in_are_detected_where_the_data_can_see_them(
+    demo,
+) -> None:
+    """The generator makes the effect larger for the lowest prior-achievement third and for
+    economically disadvantaged students, in every subject. A difference the design detects
+    with 97.5% probability (at least 1.4 times the published minimum detectable difference, set
+    at 80% power) must be found; any other is either found or reported as below what the data
+    can detect. benchmarks/subgroup_power.py gives the detection rates over several states."""
+    run, _, tests, truth, _ = demo
+    differences = _differences(run, truth)
     print(tests.drop(columns="test").to_string())
-    confirmatory = tests[tests["family"] == "confirmatory"]
-    assert set(confirmatory["dimension"]) == {"prior_achievement", "economically_disadvantaged"}
-    # Reading: both differences found after the BH correction. (Math and science are noisier
-    # at demo scale: the prior-achievement panels shrink as the students tested before the
-    # program leave grade 8; see docs/marts.md, school_subgroups.)
-    ela = confirmatory[confirmatory["subject"] == "ela"].set_index("dimension")
-    assert (ela["q_value"] < 0.05).all()
-    # ... in the direction the generator put in.
-    shown = cells[cells["subject"] == "ela"].set_index(["dimension", "subgroup"])["att"]
-    assert shown["prior_achievement", "lowest third"] > shown["prior_achievement", "highest third"]
-    assert shown["economically_disadvantaged", "yes"] > shown["economically_disadvantaged", "no"]
+    confirmatory = tests[tests["family"] == "confirmatory"].set_index(["subject", "dimension"])
+    assert set(confirmatory.index.get_level_values("dimension")) == {
+        "prior_achievement",
+        "economically_disadvantaged",
+    }
+    for (subject, dimension), test in confirmatory.iterrows():
+        mine = differences[
+            (differences["subject"] == subject) & (differences["dimension"] == dimension)
+        ]
+        put_in = mine.loc[mine["true_difference"].abs().idxmax()]
+        found = test["q_value"] < 0.05
+        print(
+            f"{subject:8} {dimension:27} put in {put_in['true_difference']:.3f} "
+            f"({put_in['subgroup']} - {put_in['reference']}), estimated "
+            f"{put_in['difference']:.3f}, mde {test['mde_difference']:.3f}, q {test['q_value']:.3f}"
+        )
+        if abs(put_in["true_difference"]) >= 1.4 * test["mde_difference"]:
+            assert found, (subject, dimension)
+        if found:  # in the direction the generator put in
+            assert np.sign(put_in["difference"]) == np.sign(put_in["true_difference"])
+    # On this state (seed 2012): poverty in ELA and math, prior achievement in math.
+    detected = confirmatory.index[confirmatory["q_value"] < 0.05]
+    assert {
+        ("ela", "economically_disadvantaged"),
+        ("math", "economically_disadvantaged"),
+        ("math", "prior_achievement"),
+    } <= set(detected)
     # Gender makes no difference in the generator: no test claims one.
     gender = tests[tests["dimension"] == "gender"]
     assert (gender["q_value"] > 0.05).all()
+
+
+def test_the_truth_is_inside_the_interval_of_most_published_differences(demo) -> None:
+    run, _, _, truth, _ = demo
+    differences = _differences(run, truth)
+    shown = differences[~differences["suppressed"]]
+    inside = (shown["ci_lower"] <= shown["true_difference"]) & (
+        shown["true_difference"] <= shown["ci_upper"]
+    )
+    print(f"truth inside the 95% interval: {inside.sum()} of {len(shown)} published differences")
+    assert len(shown) >= 25
+    assert inside.mean() >= 0.85
 
 
 def _true_counts(marts, cells: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +202,7 @@ def test_with_a_higher_threshold_the_demo_cells_under_it_are_suppressed_unrecove
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the estimator's small-sample warnings
         for panel in panels:
-            cells, _ = estimate_subject(panel, school_subgroups, strict)
+            cells = estimate_subject(panel, school_subgroups, strict).cells
             frames.append(cells.assign(subject=panel.subject))
     cells = pd.concat(frames, ignore_index=True)
     small = _check_privacy(cells, marts, min_students=threshold)

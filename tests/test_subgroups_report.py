@@ -52,6 +52,35 @@ def _tests(subject: str) -> pd.DataFrame:
     )
 
 
+def _differences(subject: str) -> pd.DataFrame:
+    rows = [
+        ("prior_achievement", "lowest third", "highest third", 0.12, 0.04, 0.20, False),
+        ("prior_achievement", "middle third", "highest third", -0.15, -0.25, -0.05, False),
+        ("economically_disadvantaged", "yes", "no", 0.02, -0.03, 0.07, False),
+    ]
+    columns = ["dimension", "subgroup", "reference", "difference", "ci_lower", "ci_upper"]
+    frame = pd.DataFrame(rows, columns=[*columns, "suppressed"])
+    return frame.assign(
+        subject=subject, comparison="within schools: imputation on the school-year difference"
+    )
+
+
+def test_a_confirmatory_finding_is_quantified_by_its_largest_difference() -> None:
+    tests = _tests("ela").assign(q_value=[0.0004, 0.6, 0.003])
+    sentences = claims.for_whom_takeaways(_cells("ela"), tests, "ela", _differences("ela"))
+    # The middle third's difference is the largest in size; tiny q reads as a bound.
+    assert sentences[0] == (
+        "ELA: the effect differs by prior achievement (a pre-declared comparison; q < 0.001): "
+        "compared within the same schools, middle third of prior achievement gained 0.15 SD "
+        "less than highest third of prior achievement (95% CI for the difference \u22120.25 to "
+        "\u22120.05); the subgroup estimates range from 0.00 to 0.15 SD."
+    )
+    # A suppressed difference is never quoted.
+    hidden = _differences("ela").assign(suppressed=[False, True, False])
+    sentences = claims.for_whom_takeaways(_cells("ela"), tests, "ela", hidden)
+    assert "lowest third of prior achievement gained 0.12 SD more than highest" in sentences[0]
+
+
 def test_takeaways_state_confirmatory_findings_only() -> None:
     cells, tests = _cells("ela"), _tests("ela")
     sentences = claims.for_whom_takeaways(cells, tests, "ela")
@@ -75,18 +104,20 @@ def test_the_section_shows_a_forest_plot_per_subject_and_the_takeaways(tmp_path)
     inputs = example_inputs(n_schools=120, seed=3)
     cells = pd.concat([_cells(s) for s in inputs.subjects], ignore_index=True)
     tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    differences = pd.concat([_differences(s) for s in inputs.subjects], ignore_index=True)
     study = dataclasses.replace(
         inputs.study,
         published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
         subgroups=cells,
         subgroup_tests=tests,
+        subgroup_differences=differences,
     )
     html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
     source = html.read_text(encoding="utf-8")
     text = page_text(source)
     for subject in inputs.subjects:
         assert f'id="fig-for-whom-{subject}"' in source
-        for sentence in claims.for_whom_takeaways(cells, tests, subject):
+        for sentence in claims.for_whom_takeaways(cells, tests, subject, differences):
             assert sentence in text
         assert claims.suppressed_subgroups_sentence(cells, subject) in text
     assert "not yet estimated" not in text

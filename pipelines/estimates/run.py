@@ -118,9 +118,9 @@ def _subgroups(
         lambda: subgroups.estimate_subject(panel, school_subgroups, analysis),
     )
     if tables is not None:
-        cells, tests = tables
-        collector.add("estimates_subgroups", cells, name, subject)
-        collector.add("estimates_subgroup_tests", tests, name, subject)
+        collector.add("estimates_subgroups", tables.cells, name, subject)
+        collector.add("estimates_subgroup_differences", tables.differences, name, subject)
+        collector.add("estimates_subgroup_tests", tables.tests, name, subject)
 
 
 def _no_rows(subject: str) -> None:

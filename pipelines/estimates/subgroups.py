@@ -10,11 +10,11 @@ The panel must be balanced: years in which fewer than half of the schools with t
 have it are left out (the English-learner and disability flags of the early eras come from
 later records, so their first years are thin), then schools missing the subgroup in a kept year.
 
-Each dimension also gets a Wald test that its subgroups' effects are equal, with the
-covariance of the estimates from their school-level influence functions (the subgroups share
-schools). Multiplicity: Benjamini–Hochberg q-values (statsmodels) within each family
-(confirmatory or exploratory, declared in the analysis file) and subject, separately for the
-subgroup effects and for the equality tests.
+Each dimension also gets each subgroup's difference from a reference subgroup and a Wald test
+that its subgroups' effects are equal (``pipelines.estimates.subgroup_differences``: within
+schools where the subgroups share them). Multiplicity: Benjamini–Hochberg q-values
+(statsmodels) within each family (confirmatory or exploratory, declared in the analysis file)
+and subject, separately for the subgroup effects and for the equality tests.
 
 Privacy: a cell resting on fewer than ``min_students`` student scores in the partnered or in the
 comparison schools is published with its estimate and counts suppressed; complementary
@@ -25,6 +25,7 @@ that no suppressed count can be recovered from the others and the totals.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,14 @@ from pipelines.estimates.callaway import att_gt_arguments
 from pipelines.estimates.covariates import GROUP, ID, TIME
 from pipelines.estimates.panel import SubjectPanel
 from pipelines.estimates.specification import Analysis, SubgroupSettings
+from pipelines.estimates.subgroup_differences import (
+    DIFFERENCE_COLUMNS,
+    compare,
+    difference_row,
+    equality_test,
+    minimum_detectable_difference,
+    withheld_row,
+)
 from pipelines.privacy.suppression import suppress_counts
 
 SUBGROUP_ORDER = {
@@ -52,8 +61,6 @@ TEST_COLUMNS = (
     "dimension", "family", "test", "statistic", "df", "p_value", "q_value", "n_subgroups",
     "mde_difference",
 )  # fmt: skip
-MDE_POWER = 0.8
-"""Power of the minimum detectable difference published with each equality test."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,13 @@ class SubgroupFit:
     influence: pd.Series
     """Influence function of the overall ATT by school id, scaled so Var = sum(IF^2) / n^2."""
     n_units: int
+    partnered_schools: tuple[int, ...] = ()
     note: str = ""
+
+    @property
+    def scores(self) -> pd.Series:
+        """The influence function over n, by school id: Var = sum(scores ** 2)."""
+        return self.influence / self.n_units
 
 
 def subgroup_panel(sample: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
@@ -145,56 +158,8 @@ def estimate_subgroup(
         n_students_comparison=comparison,
         influence=pd.Series(np.asarray(simple.overall_influence, float).ravel(), index=units),
         n_units=int(result.n_units),
+        partnered_schools=tuple(frame.loc[frame[GROUP] > 0, ID].unique().tolist()),
     )
-
-
-def _covariance(fits: list[SubgroupFit]) -> np.ndarray:
-    """Covariance of the subgroups' estimates from their school-level influence functions.
-
-    Cov(a, b) = sum over schools of IF_a * IF_b / (n_a n_b), the influence functions being zero
-    for schools outside a subgroup's panel (each estimate is a mean over its own schools).
-    """
-    index = sorted(set().union(*(fit.influence.index for fit in fits)))
-    scaled = np.column_stack(
-        [fit.influence.reindex(index, fill_value=0.0).to_numpy() / fit.n_units for fit in fits]
-    )
-    return scaled.T @ scaled
-
-
-def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
-    """Wald statistic, df and p-value of 'all subgroups of the dimension have one effect'
-    (covariance: :func:`_covariance`)."""
-    vcov = _covariance(fits)
-    theta = np.array([fit.att for fit in fits])
-    contrast = np.hstack([np.ones((len(fits) - 1, 1)), -np.eye(len(fits) - 1)])
-    difference = contrast @ theta
-    middle = contrast @ vcov @ contrast.T
-    statistic = float(difference @ np.linalg.pinv(middle) @ difference)
-    df = len(fits) - 1
-    return statistic, df, float(stats.chi2.sf(statistic, df))
-
-
-def minimum_detectable_difference(
-    fits: list[SubgroupFit], alpha: float, power: float = MDE_POWER
-) -> float:
-    """The smallest true difference between two of the subgroups that these data would detect
-    with probability ``power`` (two-sided test at ``alpha``, normal reference), for the pair
-    measured most precisely: a smaller difference between any two subgroups would likely go
-    unseen. No multiplicity adjustment, so it is a lower bound for the q-value tests. NaN when
-    no pair has a positive standard error.
-    """
-    from pipelines.did.power import minimum_detectable_effect
-
-    vcov = _covariance(fits)
-    ses = [
-        np.sqrt(vcov[a, a] + vcov[b, b] - 2 * vcov[a, b])
-        for a in range(len(fits))
-        for b in range(a + 1, len(fits))
-    ]
-    ses = [se for se in ses if np.isfinite(se) and se > 0]
-    if not ses:
-        return float("nan")
-    return minimum_detectable_effect(min(ses), alpha=alpha, power=power).mde
 
 
 def _ordered(dimension: str, labels) -> list[str]:
@@ -204,20 +169,29 @@ def _ordered(dimension: str, labels) -> list[str]:
     return sorted(labels, key=lambda label: (label not in ("yes", "female"), label))
 
 
+class SubjectSubgroups(NamedTuple):
+    """One subject's published subgroup tables."""
+
+    cells: pd.DataFrame  # estimates_subgroups
+    differences: pd.DataFrame  # estimates_subgroup_differences
+    tests: pd.DataFrame  # estimates_subgroup_tests
+
+
 def estimate_subject(
     panel: SubjectPanel, school_subgroups: pd.DataFrame, analysis: Analysis
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cells and equality tests of one subject.
+) -> SubjectSubgroups:
+    """Cells, differences and equality tests of one subject.
 
     A subgroup the estimator refuses (too few partnered schools, no cohort left: a
     ``ValueError``) is published as a suppressed cell whose ``note`` says why; any other error
-    propagates (the caller records the step as failed).
+    propagates (the caller records the step as failed). Differences and tests use the cells
+    large enough to publish (``pipelines.estimates.subgroup_differences``).
     """
     settings = analysis.subgroups
     spec = analysis.specifications[settings.specification]
     sample, covariates, _ = panel.sample(spec.covariates)
     rows = school_subgroups[school_subgroups["subject"] == panel.subject]
-    cells, tests = [], []
+    cells, differences, tests = [], [], []
     for dimension in settings.dimensions:
         mine = rows[rows["dimension"] == dimension]
         fits = []
@@ -234,29 +208,56 @@ def estimate_subject(
             fits.append(fit)
             cells.append(_cell(fit))
         usable = [fit for fit in fits if _large_enough(fit, settings)]
-        if len(usable) >= 2:
-            statistic, df, p_value = equality_test(usable)
+        if len(usable) < 2:
+            continue
+        compared = compare(dimension, usable, sample, mine, settings.min_students)
+        reference = usable[-1].subgroup
+        estimated = []
+        for fit, item in zip(usable, compared, strict=False):
+            if isinstance(item, str):
+                differences.append(withheld_row(dimension, fit.subgroup, reference, item))
+            else:
+                differences.append(difference_row(item, analysis.alpha))
+                estimated.append(item)
+        if estimated:
+            statistic, df, p_value = equality_test(estimated)
             tests.append(
                 {
                     "dimension": dimension,
-                    "family": settings.family(dimension),
-                    "test": "Wald test that the effect is the same in every subgroup",
+                    "test": "Wald test that every subgroup's effect equals the reference's "
+                    f"({estimated[0].comparison})",
                     "statistic": statistic,
                     "df": df,
                     "p_value": p_value,
-                    "n_subgroups": len(usable),
-                    "mde_difference": minimum_detectable_difference(usable, analysis.alpha),
+                    "n_subgroups": len(estimated) + 1,
+                    "mde_difference": minimum_detectable_difference(estimated, analysis.alpha),
                 }
             )
-    cell_frame = pd.DataFrame(cells)
-    if cell_frame.empty:
-        return pd.DataFrame(columns=CELL_COLUMNS), pd.DataFrame(columns=TEST_COLUMNS)
-    cell_frame["family"] = cell_frame["dimension"].map(settings.family)
-    cell_frame = suppress_cells(cell_frame, settings.min_students)
-    cell_frame["q_value"] = benjamini_hochberg(cell_frame)
-    test_frame = pd.DataFrame(tests, columns=[c for c in TEST_COLUMNS if c != "q_value"])
-    test_frame["q_value"] = benjamini_hochberg(test_frame)
-    return cell_frame[list(CELL_COLUMNS)], test_frame[list(TEST_COLUMNS)]
+    return SubjectSubgroups(
+        cells=_finish_cells(cells, settings),
+        differences=_with_family(differences, DIFFERENCE_COLUMNS, settings, q_value=False),
+        tests=_with_family(tests, TEST_COLUMNS, settings, q_value=True),
+    )
+
+
+def _finish_cells(cells: list[dict], settings: SubgroupSettings) -> pd.DataFrame:
+    frame = pd.DataFrame(cells)
+    if frame.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    frame["family"] = frame["dimension"].map(settings.family)
+    frame = suppress_cells(frame, settings.min_students)
+    frame["q_value"] = benjamini_hochberg(frame)
+    return frame[list(CELL_COLUMNS)]
+
+
+def _with_family(
+    rows: list[dict], columns: tuple[str, ...], settings: SubgroupSettings, q_value: bool
+) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=[c for c in columns if c not in ("family", "q_value")])
+    frame["family"] = frame["dimension"].map(settings.family)
+    if q_value:
+        frame["q_value"] = benjamini_hochberg(frame)
+    return frame[list(columns)]
 
 
 def _large_enough(fit: SubgroupFit, settings: SubgroupSettings) -> bool:

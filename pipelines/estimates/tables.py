@@ -67,6 +67,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "specification", "subject", "dimension", "subgroup", "family", *_ESTIMATE, "p_value",
         "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",
     ),
+    "estimates_subgroup_differences": (
+        "specification", "subject", "dimension", "family", "subgroup", "reference", "comparison",
+        "difference", "se", "ci_lower", "ci_upper", "p_value", "n_schools",
+        "n_partnered_schools", "suppressed", "note",
+    ),
     "estimates_subgroup_tests": (
         "specification", "subject", "dimension", "family", "test", "statistic", "df", "p_value",
         "q_value", "n_subgroups", "mde_difference",

@@ -271,6 +271,7 @@ def _study(
         outcome=sources.outcome,
         subgroups=_optional(estimates, "estimates_subgroups"),
         subgroup_tests=_optional(estimates, "estimates_subgroup_tests"),
+        subgroup_differences=_optional(estimates, "estimates_subgroup_differences"),
     )
 
 

@@ -59,12 +59,17 @@ def interval_points(low: float, high: float) -> str:
     return f"{fmt_points(points(low))} to {fmt_points(points(high))} percentile points"
 
 
+def probability_text(symbol: str, value: float) -> str:
+    """``p = 0.23`` or ``q < 0.001`` (never ``p = < 0.001``)."""
+    return f"{symbol} = {fmt_p(value)}" if value >= 0.001 else f"{symbol} < 0.001"
+
+
 def p_value_text(p_value: float, floor: float | None) -> str:
     """``p = 0.23``, or a bound (``p < 0.01``) when p is the smallest value the test can give."""
     if floor is not None and math.isfinite(floor) and p_value <= floor * (1 + 1e-9):
         bound = next((b for b in P_BOUNDS if b > floor * (1 + 1e-9)), None)
         return f"p < {bound:g}" if bound is not None else f"p ≤ {floor:.3g}"
-    return f"p = {fmt_p(p_value)}" if p_value >= 0.001 else "p < 0.001"
+    return probability_text("p", p_value)
 
 
 # --- highlights ------------------------------------------------------------------------------
@@ -422,14 +427,20 @@ def subgroup_label(dimension: str, subgroup: str) -> str:
 
 
 def for_whom_takeaways(
-    cells: pd.DataFrame, tests: pd.DataFrame | None, subject: str, alpha: float = ALPHA
+    cells: pd.DataFrame,
+    tests: pd.DataFrame | None,
+    subject: str,
+    differences: pd.DataFrame | None = None,
+    alpha: float = ALPHA,
 ) -> list[str]:
-    """Plain-words takeaways of one subject's subgroup results (``estimates_subgroups`` and
-    ``estimates_subgroup_tests``), respecting the declared families.
+    """Plain-words takeaways of one subject's subgroup results (``estimates_subgroups``,
+    ``estimates_subgroup_tests`` and ``estimates_subgroup_differences``), respecting the
+    declared families.
 
     A confirmatory dimension's difference is a finding only when its equality test's
-    Benjamini-Hochberg q-value is below ``alpha``; exploratory results are never stated as
-    findings, only counted as leads.
+    Benjamini-Hochberg q-value is below ``alpha``; it is then quantified by the dimension's
+    largest published difference from its reference subgroup. Exploratory results are never
+    stated as findings, only counted as leads.
     """
     mine = cells[(cells["subject"] == subject) & ~cells["suppressed"].astype(bool)]
     sentences = []
@@ -442,19 +453,25 @@ def for_whom_takeaways(
         if test.empty or len(rows) < 2:
             sentences.append(f"{name}: the effect by {label} could not be compared.")
             continue
-        q_value = float(test.iloc[0]["q_value"])
+        q_text = probability_text("q", float(test.iloc[0]["q_value"]))
         high, low = rows.iloc[0], rows.iloc[-1]
-        if q_value < alpha:
+        if float(test.iloc[0]["q_value"]) < alpha:
+            largest = _largest_difference(differences, subject, dimension)
             sentences.append(
-                f"{name}: the effect differs by {label} (a pre-declared comparison; "
-                f"q = {fmt_p(q_value)}): largest for {subgroup_label(dimension, high['subgroup'])} "
-                f"({fmt_sd(high['att'])} SD), smallest for "
-                f"{subgroup_label(dimension, low['subgroup'])} ({fmt_sd(low['att'])} SD)."
+                f"{name}: the effect differs by {label} (a pre-declared comparison; {q_text}): "
+                + (
+                    f"{_difference_phrase(largest)}; the subgroup estimates range from "
+                    f"{fmt_sd(low['att'])} to {fmt_sd(high['att'])} SD."
+                    if largest is not None
+                    else f"largest for {subgroup_label(dimension, high['subgroup'])} "
+                    f"({fmt_sd(high['att'])} SD), smallest for "
+                    f"{subgroup_label(dimension, low['subgroup'])} ({fmt_sd(low['att'])} SD)."
+                )
             )
         else:
             sentences.append(
                 f"{name}: no reliable difference by {label} (a pre-declared comparison; "
-                f"q = {fmt_p(q_value)}); the estimates range from {fmt_sd(low['att'])} to "
+                f"{q_text}); the estimates range from {fmt_sd(low['att'])} to "
                 f"{fmt_sd(high['att'])} SD{_undetectable(test.iloc[0])}."
             )
     exploratory = my_tests[my_tests["family"] == "exploratory"] if not my_tests.empty else my_tests
@@ -466,6 +483,35 @@ def for_whom_takeaways(
             "study, not findings."
         )
     return sentences
+
+
+def _largest_difference(
+    differences: pd.DataFrame | None, subject: str, dimension: str
+) -> pd.Series | None:
+    """The dimension's published difference farthest from zero; None without one."""
+    if differences is None or differences.empty:
+        return None
+    rows = differences[
+        (differences["subject"] == subject)
+        & (differences["dimension"] == dimension)
+        & ~differences["suppressed"].astype(bool)
+    ]
+    if rows.empty:
+        return None
+    return rows.loc[rows["difference"].abs().idxmax()]
+
+
+def _difference_phrase(row: pd.Series) -> str:
+    """``compared within the same schools, X gained 0.07 SD more than Y (95% CI ...)``."""
+    dimension = row["dimension"]
+    where = "compared within the same schools, " if row["comparison"].startswith("within") else ""
+    more = "more" if row["difference"] >= 0 else "less"
+    return (
+        f"{where}{subgroup_label(dimension, row['subgroup'])} gained "
+        f"{fmt_sd(abs(row['difference']))} SD {more} than "
+        f"{subgroup_label(dimension, row['reference'])} (95% CI for the difference "
+        f"{fmt_sd(row['ci_lower'])} to {fmt_sd(row['ci_upper'])})"
+    )
 
 
 def _undetectable(test: pd.Series) -> str:
@@ -536,7 +582,8 @@ def pretrend_sentence(pretrend: pd.DataFrame, subject: str) -> str:
     row = rows.iloc[0]
     stats = (
         f"(Wald statistic {row['statistic']:.2f} on the {int(row['df'])} pre-program "
-        f"cohort-by-year differences behind the plotted points, p = {fmt_p(row['p_value'])})"
+        f"cohort-by-year differences behind the plotted points, "
+        f"{probability_text('p', row['p_value'])})"
     )
     if row["p_value"] < ALPHA:
         return (

@@ -100,8 +100,10 @@ class StudyInputs:
     - ``status``: ``estimates_status`` (every specification).
     - ``balance``: the headline's ``estimates_balance`` rows (every variable).
     - ``common_support``: ``estimates_comparison`` rows of the common-support specification.
-    - ``subgroups``, ``subgroup_tests``: ``estimates_subgroups`` and
-      ``estimates_subgroup_tests`` (effects by subgroup of students), when published.
+    - ``subgroups``, ``subgroup_tests``, ``subgroup_differences``: ``estimates_subgroups``,
+      ``estimates_subgroup_tests`` and ``estimates_subgroup_differences`` (effects by subgroup
+      of students, the equality tests, each subgroup's difference from the reference), when
+      published.
     - ``published_tables``: the names of the estimate tables published.
     - ``outcome``: the outcome column (``mean_z``).
     """
@@ -122,6 +124,7 @@ class StudyInputs:
     outcome: str = "mean_z"
     subgroups: pd.DataFrame | None = None
     subgroup_tests: pd.DataFrame | None = None
+    subgroup_differences: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,17 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "suppressed",
     ),
     "study.subgroup_tests": ("subject", "dimension", "family", "q_value"),
+    "study.subgroup_differences": (
+        "subject",
+        "dimension",
+        "subgroup",
+        "reference",
+        "comparison",
+        "difference",
+        "ci_lower",
+        "ci_upper",
+        "suppressed",
+    ),
     "robustness.randomization": ("subject", "p_value", "n_permutations"),
     "robustness.balance": ("subject", "g"),
     "robustness.dose_groups": (

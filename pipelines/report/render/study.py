@@ -138,7 +138,9 @@ def render_for_whom(inputs: ReportInputs) -> Section:
         rows = cells[cells["subject"] == subject]
         if rows.empty:
             continue
-        takeaways = claims.for_whom_takeaways(cells, inputs.study.subgroup_tests, subject)
+        takeaways = claims.for_whom_takeaways(
+            cells, inputs.study.subgroup_tests, subject, inputs.study.subgroup_differences
+        )
         parts.append(_forest(rows, subject, " ".join(takeaways[:1])))
         parts.append(
             '<ul class="plain">' + "".join(f"<li>{html_text(t)}</li>" for t in takeaways) + "</ul>"
