@@ -33,6 +33,13 @@ def cep_schools(state: State, params: ModelParameters, seed: int) -> np.ndarray:
     return high_poverty & (rng.random(state.schools.n) < mix.cep_probability)
 
 
+def school_levels(state: State, year: int) -> np.ndarray:
+    """Each school's CCD level in ``year``'s roster (``Elementary``, ``Middle``, ``Other``,
+    ``High``), by school index. The generator's schools keep their grade span every year."""
+    del year  # the level is the school's kind; the year is the roster's, for the callers' sake
+    return np.array(KIND_LEVEL)[state.schools.kind]
+
+
 def roster_table(
     state: State,
     year: int,
@@ -67,7 +74,7 @@ def roster_table(
         "school_code": schools.code,
         "ncessch": schools.ncessch,
         "school_name": schools.name,
-        "level": np.array(KIND_LEVEL)[schools.kind],
+        "level": school_levels(state, year),
         "gslo": np.array([KIND_SPAN[k][0] for k in schools.kind]),
         "gshi": np.array([KIND_SPAN[k][1] for k in schools.kind]),
         "locale": schools.locale,
