@@ -8,13 +8,16 @@ import pytest
 from scipy.linalg import null_space
 from statsmodels.stats.multitest import multipletests
 
+from pipelines.estimates.panel import subject_panels
 from pipelines.estimates.specification import load_analysis
 from pipelines.estimates.subgroups import (
     benjamini_hochberg,
     equality_test,
     estimate_subgroup,
+    estimate_subject,
     suppress_cells,
 )
+from tests.test_estimates_run import EFFECT, quick_analysis, simulated_school_panel
 
 COUNTS = ["n_students", "n_students_comparison"]
 
@@ -148,3 +151,36 @@ def test_the_equality_test_detects_a_difference_and_accepts_equal_effects(
     # than each effect, which only the joint covariance of the influence functions knows.
     independent = np.hypot(fits[0].se, fits[1].se)
     assert np.sqrt((fits[0].att - fits[1].att) ** 2 / statistic) < 0.7 * independent
+
+
+def test_school_level_splits_schools_and_estimates_each_levels_own_effect() -> None:
+    """``school_level`` puts each school's whole panel in its level's subgroup (the mart's
+    rows); the packaged analysis estimates it as an exploratory dimension, in display order,
+    and each level's estimate covers the effect its schools had."""
+    panel = simulated_school_panel(300, {2012: 30, 2013: 30}, seed=5)
+    levels = np.array(["elementary", "middle", "other"])[panel["school_id"] % 3]
+    true = {"elementary": 0.5, "middle": 0.0, "other": 0.25}
+    partnered = (panel["cohort"] > 0) & (panel["school_year"] >= panel["cohort"])
+    shift = pd.Series(levels).map(true).to_numpy() - EFFECT
+    panel = panel.assign(mean_z=panel["mean_z"] + shift * partnered)
+    rows = panel[["school_id", "subject", "school_year", "n_tested", "mean_z"]].assign(
+        dimension="school_level", subgroup=levels
+    )
+    analysis = quick_analysis()
+    assert analysis.subgroups.family("school_level") == "exploratory"
+    assert "school_level" in analysis.subgroups.dimensions
+    cells, _ = estimate_subject(subject_panels(panel, analysis)[0], rows, analysis)
+    shown = cells[cells["dimension"] == "school_level"].set_index("subgroup")
+    for label, row in shown.iterrows():
+        print(f"{label:10} {row.att:6.3f} [{row.ci_lower:6.3f}, {row.ci_upper:6.3f}] "
+              f"truth {true[label]:.3f}, {row.n_schools} schools")  # fmt: skip
+    assert list(shown.index) == ["elementary", "middle", "other"]
+    assert set(shown["family"]) == {"exploratory"}
+    assert not shown["suppressed"].any()
+    assert shown["n_schools"].sum() == panel["school_id"].nunique()  # each school in one level
+    for label, effect in true.items():
+        assert shown.loc[label, "ci_lower"] <= effect <= shown.loc[label, "ci_upper"], label
+    # The levels' schools are not mixed: elementary's interval excludes middle's effect and the
+    # other way round.
+    assert shown.loc["elementary", "ci_lower"] > true["middle"]
+    assert shown.loc["middle", "ci_upper"] < true["elementary"]

@@ -40,6 +40,7 @@ from pipelines.privacy.suppression import suppress_counts
 SUBGROUP_ORDER = {
     "prior_achievement": ("lowest third", "middle third", "highest third"),
     "grade_band": ("grades 3-5", "grades 6-8"),
+    "school_level": ("elementary", "middle", "other"),
 }
 MIN_PERIOD_COVERAGE = 0.5
 """A year enters a subgroup panel when at least this share of the schools with the subgroup
