@@ -84,3 +84,38 @@ def test_the_section_shows_a_forest_plot_per_subject_and_the_takeaways(tmp_path)
             assert sentence in text
         assert claims.suppressed_subgroups_sentence(cells, subject) in text
     assert "not yet estimated" not in text
+
+
+def test_school_levels_read_as_schools_in_the_forest_plot_and_the_hidden_list(tmp_path) -> None:
+    inputs = example_inputs(n_schools=120, seed=3)
+    levels = pd.DataFrame(
+        [
+            ("school_level", "elementary", "exploratory", 0.12, False),
+            ("school_level", "middle", "exploratory", 0.04, False),
+            ("school_level", "other", "exploratory", np.nan, True),
+        ],
+        columns=["dimension", "subgroup", "family", "att", "suppressed"],
+    )
+    cells = pd.concat(
+        [
+            pd.concat([_cells(s), levels.assign(subject=s, se=0.03, q_value=0.2)])
+            for s in inputs.subjects
+        ],
+        ignore_index=True,
+    ).assign(ci_lower=lambda f: f["att"] - 0.06, ci_upper=lambda f: f["att"] + 0.06)
+    tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    study = dataclasses.replace(
+        inputs.study,
+        published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
+        subgroups=cells,
+        subgroup_tests=tests,
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    source = html.read_text(encoding="utf-8")
+    text = page_text(source)
+    # The forest plots label the shown levels in plain words, the dimension named.
+    assert "school level: elementary schools" in source
+    assert "school level: middle schools" in source
+    hidden = claims.suppressed_subgroups_sentence(cells, inputs.subjects[0])
+    assert "other schools (K-8 and other spans)" in hidden
+    assert hidden in text
