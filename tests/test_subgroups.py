@@ -15,6 +15,7 @@ from pipelines.estimates.subgroups import (
     equality_test,
     estimate_subgroup,
     estimate_subject,
+    minimum_detectable_difference,
     suppress_cells,
 )
 from tests.test_estimates_run import EFFECT, quick_analysis, simulated_school_panel
@@ -151,6 +152,35 @@ def test_the_equality_test_detects_a_difference_and_accepts_equal_effects(
     # than each effect, which only the joint covariance of the influence functions knows.
     independent = np.hypot(fits[0].se, fits[1].se)
     assert np.sqrt((fits[0].att - fits[1].att) ** 2 / statistic) < 0.7 * independent
+
+
+def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -> None:
+    analysis = load_analysis()
+    settings = analysis.subgroups
+    frames = _two_subgroups(0.2, 0.2, seed=11)
+    # A third subgroup measured far worse (its own noise): the pair of the first two sets it.
+    noisy = frames[1].assign(
+        mean_z=frames[1]["mean_z"] + np.random.default_rng(5).normal(0, 0.4, len(frames[1]))
+    )
+    fits = [
+        estimate_subgroup(frame, [], "race_ethnicity", label, analysis, settings)
+        for frame, label in zip([*frames, noisy], ["A", "B", "C"], strict=True)
+    ]
+    statistic, _, _ = equality_test(fits[:2])
+    se_difference = abs(fits[0].att - fits[1].att) / np.sqrt(statistic)
+    mde = minimum_detectable_difference(fits, alpha=0.05)
+    # (z_0.975 + z_0.80) standard errors of the difference: 1.960 + 0.842 = 2.802.
+    assert mde == pytest.approx(2.802 * se_difference, rel=1e-3)
+    assert mde == pytest.approx(minimum_detectable_difference(fits[:2], alpha=0.05))
+    assert mde < minimum_detectable_difference(fits[1:], alpha=0.05)
+    # A difference twice the MDE is found; one a fifth of it is not.
+    for difference, found in ((2 * mde, True), (0.2 * mde, False)):
+        shifted = _two_subgroups(0.2 + difference, 0.2, seed=11)
+        pair = [
+            estimate_subgroup(frame, [], "gender", label, analysis, settings)
+            for frame, label in zip(shifted, ["female", "male"], strict=True)
+        ]
+        assert (equality_test(pair)[2] < 0.05) == found
 
 
 def test_school_level_splits_schools_and_estimates_each_levels_own_effect() -> None:

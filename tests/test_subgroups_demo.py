@@ -9,7 +9,9 @@ equality tests must find the first two differences.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ import pytest
 from pipelines.estimates.covariates import ID
 from pipelines.estimates.panel import subject_panels
 from pipelines.estimates.specification import load_analysis
-from pipelines.estimates.subgroups import _counts, subgroup_panel
+from pipelines.estimates.subgroups import _counts, estimate_subject, subgroup_panel
 from tests.test_report_pipeline import shared_run
 from tests.test_subgroups import COUNTS, recoverable_counts
 
@@ -95,18 +97,19 @@ def _true_counts(marts, cells: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*KEYS, *COUNTS])
 
 
-def test_no_published_cell_rests_on_fewer_than_10_students_and_none_can_be_recovered(
-    demo,
-) -> None:
-    _, cells, _, _, marts = demo
+def _check_privacy(cells: pd.DataFrame, marts, min_students: int) -> int:
+    """Every cell under ``min_students`` (counts recomputed from the marts) has no estimate and
+    no counts, every estimate shown rests on enough students in both groups, published counts
+    are the true ones, and no hidden count can be solved from what is shown plus every total.
+    Returns the number of cells under the threshold."""
     true_counts = _true_counts(marts, cells)
     merged = cells.merge(true_counts, on=KEYS, suffixes=("", "_true"), validate="1:1")
-    small = (merged[[f"{c}_true" for c in COUNTS]] < 10).any(axis=1)
+    small = (merged[[f"{c}_true" for c in COUNTS]] < min_students).any(axis=1)
     print(
-        f"{int(small.sum())} cells under 10 students; {int(merged['suppressed'].sum())} suppressed"
+        f"{int(small.sum())} cells under {min_students} students; "
+        f"{int(merged['suppressed'].sum())} suppressed; "
+        f"{int(merged['n_students'].isna().sum())} with counts hidden"
     )
-    # Every cell under 10 students has no estimate and no counts; every estimate shown rests
-    # on at least 10 students in each group.
     assert merged.loc[small, "suppressed"].all()
     assert (
         merged.loc[small, ["att", "se", "ci_lower", "ci_upper", "p_value", *COUNTS]]
@@ -115,15 +118,45 @@ def test_no_published_cell_rests_on_fewer_than_10_students_and_none_can_be_recov
         .all()
     )
     assert (~small[~merged["suppressed"]]).all()
-    # Published counts are the true ones; hidden counts cannot be solved from what is shown
-    # plus every total.
     shown = merged["n_students"].notna()
     assert (merged.loc[shown, "n_students"] == merged.loc[shown, "n_students_true"]).all()
     for (subject, dimension), rows in merged.groupby(["subject", "dimension"]):
         truth = rows[[f"{c}_true" for c in COUNTS]].set_axis(COUNTS, axis=1)
         assert (
             recoverable_counts(rows.reset_index(drop=True), truth.reset_index(drop=True)) == []
-        ), (
-            subject,
-            dimension,
-        )
+        ), (subject, dimension)
+    return int(small.sum())
+
+
+def test_no_published_cell_rests_on_fewer_than_10_students_and_none_can_be_recovered(
+    demo,
+) -> None:
+    _, cells, _, _, marts = demo
+    _check_privacy(cells, marts, min_students=10)
+
+
+def test_with_a_higher_threshold_the_demo_cells_under_it_are_suppressed_unrecoverably(
+    demo,
+) -> None:
+    """The demo state has (nearly) no cell under 10 students, so the rule is also run on its
+    real marts with a threshold that many cells fall under: the suppression and the
+    complementary suppression must then hold on real estimates, not only on built tables."""
+    _, published, _, _, marts = demo
+    analysis = load_analysis()
+    threshold = int(published["n_students"].dropna().quantile(0.25))
+    strict = dataclasses.replace(
+        analysis, subgroups=dataclasses.replace(analysis.subgroups, min_students=threshold)
+    )
+    panels = subject_panels(pd.read_parquet(marts / "school_panel.parquet"), strict)
+    school_subgroups = pd.read_parquet(marts / "school_subgroups.parquet")
+    frames = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the estimator's small-sample warnings
+        for panel in panels:
+            cells, _ = estimate_subject(panel, school_subgroups, strict)
+            frames.append(cells.assign(subject=panel.subject))
+    cells = pd.concat(frames, ignore_index=True)
+    small = _check_privacy(cells, marts, min_students=threshold)
+    assert small >= 10
+    # Complementary suppression hid counts of cells large enough to be shown.
+    assert (cells["n_students"].isna() & ~cells["suppressed"]).any()

@@ -47,6 +47,7 @@ def _tests(subject: str) -> pd.DataFrame:
             "df": [2, 1, 1],
             "p_value": [0.002, 0.6, 0.003],
             "q_value": [0.004, 0.6, 0.003],
+            "mde_difference": [0.1, 0.31, 0.2],
         }
     )
 
@@ -56,7 +57,12 @@ def test_takeaways_state_confirmatory_findings_only() -> None:
     sentences = claims.for_whom_takeaways(cells, tests, "ela")
     assert sentences[0].startswith("ELA: the effect differs by prior achievement")
     assert "largest for lowest third of prior achievement (0.15 SD)" in sentences[0]
-    assert sentences[1].startswith("ELA: no reliable difference by economic disadvantage")
+    assert sentences[1] == (
+        "ELA: no reliable difference by economic disadvantage (a pre-declared comparison; "
+        "q = 0.60); the estimates range from 0.07 to 0.09 SD, and these data would likely miss "
+        "a difference smaller than 0.31 SD between two of its subgroups, so a smaller one "
+        "cannot be ruled out."
+    )
     # The exploratory race difference has a small q-value but is only counted as a lead.
     assert sentences[2] == (
         "ELA: 1 exploratory comparisons (not declared in advance); 1 of them show a difference "
@@ -84,6 +90,12 @@ def test_the_section_shows_a_forest_plot_per_subject_and_the_takeaways(tmp_path)
             assert sentence in text
         assert claims.suppressed_subgroups_sentence(cells, subject) in text
     assert "not yet estimated" not in text
+
+
+def test_without_a_minimum_detectable_difference_no_bound_is_claimed() -> None:
+    tests = _tests("ela").assign(mde_difference=np.nan)
+    sentences = claims.for_whom_takeaways(_cells("ela"), tests, "ela")
+    assert sentences[1].endswith("the estimates range from 0.07 to 0.09 SD.")
 
 
 def test_school_levels_read_as_schools_in_the_forest_plot_and_the_hidden_list(tmp_path) -> None:

@@ -51,7 +51,10 @@ CELL_COLUMNS = (
 )  # fmt: skip
 TEST_COLUMNS = (
     "dimension", "family", "test", "statistic", "df", "p_value", "q_value", "n_subgroups",
+    "mde_difference",
 )  # fmt: skip
+MDE_POWER = 0.8
+"""Power of the minimum detectable difference published with each equality test."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,8 @@ def estimate_subgroup(
     )
 
 
-def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
-    """Wald statistic, df and p-value of 'all subgroups of the dimension have one effect'.
+def _covariance(fits: list[SubgroupFit]) -> np.ndarray:
+    """Covariance of the subgroups' estimates from their school-level influence functions.
 
     Cov(a, b) = sum over schools of IF_a * IF_b / (n_a n_b), the influence functions being zero
     for schools outside a subgroup's panel (each estimate is a mean over its own schools).
@@ -156,7 +159,13 @@ def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
     scaled = np.column_stack(
         [fit.influence.reindex(index, fill_value=0.0).to_numpy() / fit.n_units for fit in fits]
     )
-    vcov = scaled.T @ scaled
+    return scaled.T @ scaled
+
+
+def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
+    """Wald statistic, df and p-value of 'all subgroups of the dimension have one effect'
+    (covariance: :func:`_covariance`)."""
+    vcov = _covariance(fits)
     theta = np.array([fit.att for fit in fits])
     contrast = np.hstack([np.ones((len(fits) - 1, 1)), -np.eye(len(fits) - 1)])
     difference = contrast @ theta
@@ -164,6 +173,29 @@ def equality_test(fits: list[SubgroupFit]) -> tuple[float, int, float]:
     statistic = float(difference @ np.linalg.pinv(middle) @ difference)
     df = len(fits) - 1
     return statistic, df, float(stats.chi2.sf(statistic, df))
+
+
+def minimum_detectable_difference(
+    fits: list[SubgroupFit], alpha: float, power: float = MDE_POWER
+) -> float:
+    """The smallest true difference between two of the subgroups that these data would detect
+    with probability ``power`` (two-sided test at ``alpha``, normal reference), for the pair
+    measured most precisely: a smaller difference between any two subgroups would likely go
+    unseen. No multiplicity adjustment, so it is a lower bound for the q-value tests. NaN when
+    no pair has a positive standard error.
+    """
+    from pipelines.did.power import minimum_detectable_effect
+
+    vcov = _covariance(fits)
+    ses = [
+        np.sqrt(vcov[a, a] + vcov[b, b] - 2 * vcov[a, b])
+        for a in range(len(fits))
+        for b in range(a + 1, len(fits))
+    ]
+    ses = [se for se in ses if np.isfinite(se) and se > 0]
+    if not ses:
+        return float("nan")
+    return minimum_detectable_effect(min(ses), alpha=alpha, power=power).mde
 
 
 def _ordered(dimension: str, labels) -> list[str]:
@@ -214,6 +246,7 @@ def estimate_subject(
                     "df": df,
                     "p_value": p_value,
                     "n_subgroups": len(usable),
+                    "mde_difference": minimum_detectable_difference(usable, analysis.alpha),
                 }
             )
     cell_frame = pd.DataFrame(cells)

@@ -69,7 +69,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "estimates_subgroup_tests": (
         "specification", "subject", "dimension", "family", "test", "statistic", "df", "p_value",
-        "q_value", "n_subgroups",
+        "q_value", "n_subgroups", "mde_difference",
     ),
     "estimates_status": ("specification", "subject", "step", "status", "message", "seconds"),
     "estimates_provenance": (

@@ -459,7 +459,7 @@ def for_whom_takeaways(
             sentences.append(
                 f"{name}: no reliable difference by {label} (a pre-declared comparison; "
                 f"q = {fmt_p(q_value)}); the estimates range from {fmt_sd(low['att'])} to "
-                f"{fmt_sd(high['att'])} SD."
+                f"{fmt_sd(high['att'])} SD{_undetectable(test.iloc[0])}."
             )
     exploratory = my_tests[my_tests["family"] == "exploratory"] if not my_tests.empty else my_tests
     if not exploratory.empty:
@@ -470,6 +470,17 @@ def for_whom_takeaways(
             "study, not findings."
         )
     return sentences
+
+
+def _undetectable(test: pd.Series) -> str:
+    """', and ... cannot be ruled out': the test's minimum detectable difference, when known."""
+    mde = test.get("mde_difference")
+    if mde is None or not math.isfinite(float(mde)):
+        return ""
+    return (
+        f", and these data would likely miss a difference smaller than {fmt_sd(mde)} SD "
+        "between two of its subgroups, so a smaller one cannot be ruled out"
+    )
 
 
 def suppressed_subgroups_sentence(cells: pd.DataFrame, subject: str) -> str | None:
