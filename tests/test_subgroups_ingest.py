@@ -181,9 +181,7 @@ def test_school_level_is_the_roster_level_that_year_and_takes_every_tested_stude
     (raw / "assessments").mkdir()
     for year in LEVELS:
         (raw / "rosters" / f"ccd_{year}.csv").write_text(_levels_roster(year))
-        (raw / "assessments" / f"armt_student_results_{year}.csv").write_text(
-            _levels_export(year)
-        )
+        (raw / "assessments" / f"armt_student_results_{year}.csv").write_text(_levels_export(year))
     result = materialize(
         [*INGEST_ASSETS, *MART_ASSETS],
         selection=[*(asset.key for asset in INGEST_ASSETS), *(AssetKey(m) for m in SUBGROUP_MARTS)],

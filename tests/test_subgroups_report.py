@@ -131,3 +131,23 @@ def test_school_levels_read_as_schools_in_the_forest_plot_and_the_hidden_list(tm
     hidden = claims.suppressed_subgroups_sentence(cells, inputs.subjects[0])
     assert "other schools (K-8 and other spans)" in hidden
     assert hidden in text
+
+
+def test_each_takeaway_is_printed_once(tmp_path) -> None:
+    """The first takeaway reads the forest plot (its caption); the list holds the others, so
+    the printed report does not spend lines repeating it."""
+    inputs = example_inputs(n_schools=120, seed=3)
+    cells = pd.concat([_cells(s) for s in inputs.subjects], ignore_index=True)
+    tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    study = dataclasses.replace(
+        inputs.study,
+        published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
+        subgroups=cells,
+        subgroup_tests=tests,
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    text = page_text(html.read_text(encoding="utf-8"))
+    for subject in inputs.subjects:
+        takeaways = claims.for_whom_takeaways(cells, tests, subject)
+        assert len(takeaways) == 3
+        assert [text.count(sentence) for sentence in takeaways] == [1, 1, 1]
