@@ -514,3 +514,25 @@ def test_bacon_decomposition_explains_the_twfe_gap(growing):
     truth = growing.loc[growing["e"] >= 0, "tau"].mean()
     assert by_type.loc["later vs earlier treated", "weight"] > 0.25
     assert by_type.loc["later vs earlier treated", "estimate"] < 0 < truth
+
+
+def test_overall_scores_give_the_variance_and_combine_fits_on_the_same_clusters(mpdta):
+    """Var(overall ATT) is the sum of squared cluster scores, and the estimator is linear in
+    the outcome: the fit on y1 - y2 is the difference of the fits, with the standard error
+    that the difference of their scores gives. So separate fits can be tested jointly."""
+    rng = np.random.default_rng(4)
+    data = mpdta.assign(other=mpdta["lemp"] * 0.9 + rng.normal(0, 0.02, len(mpdta)))
+    data["gap"] = data["lemp"] - data["other"]
+    fits = {
+        name: did_imputation(data, name, "year", "countyreal", "first.treat")
+        for name in ("lemp", "other", "gap")
+    }
+    for fit in fits.values():
+        assert np.sqrt((fit.overall_scores**2).sum()) == pytest.approx(fit.overall_se, rel=1e-12)
+        assert list(fit.overall_scores.index) == sorted(data["countyreal"].unique())
+    gap = fits["gap"]
+    assert fits["lemp"].overall_att - fits["other"].overall_att == pytest.approx(gap.overall_att)
+    difference = fits["lemp"].overall_scores - fits["other"].overall_scores
+    assert np.sqrt((difference**2).sum()) == pytest.approx(gap.overall_se, rel=1e-9)
+    # Treating the two fits as independent would overstate the difference's error here.
+    assert np.hypot(fits["lemp"].overall_se, fits["other"].overall_se) > 1.5 * gap.overall_se

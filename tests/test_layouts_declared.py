@@ -174,5 +174,12 @@ def test_the_documented_walkthrough_loads_a_drc_export(data_dir: Path) -> None:
             "SELECT test, school_year, subject, count(*) FROM stg_assessments GROUP BY ALL "
             "ORDER BY subject"
         ).fetchall()
+        flags = conn.execute(
+            "SELECT gender, race_ethnicity, economically_disadvantaged, english_learner, "
+            "disability, section_504, migrant, count(*) FROM stg_assessment_records GROUP BY ALL"
+        ).fetchall()
     assert ledger == [("loaded", "drc_sc_ready", 5, 5, 0)]
     assert scores == [("SC READY", 2024, "ela", 5), ("SC READY", 2024, "math", 5)]
+    # The walk-through's flags: IEP N is no disability, empty Plan504 and Migrant cells mean
+    # no (blank: false), empty Gender and race cells are unknown; meals and EL not declared.
+    assert flags == [(None, None, None, None, False, False, False, 5)]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -104,6 +104,10 @@ class ImputationResult(EventStudyResult):
     alp: float
     yname: str
     n_dropped_missing: int
+    overall_scores: pd.Series = field(default_factory=lambda: pd.Series(dtype=float), repr=False)
+    """The overall ATT's Theorem-3 scores, one per cluster (index: the cluster variable's
+    values): its analytic variance is their sum of squares. Fits on the same clusters combine
+    through them (the covariance of two overall ATTs is the sum of their scores' products)."""
 
     @property
     def overall_ci(self) -> tuple[float, float]:
@@ -354,6 +358,9 @@ def did_imputation(
         alp=alp,
         yname=yname,
         n_dropped_missing=sample.n_dropped_missing,
+        overall_scores=pd.Series(
+            scores[:, n_event], index=np.sort(panel[sample.cluster_var].unique()), name="score"
+        ),
     )
 
 

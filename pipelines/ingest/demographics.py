@@ -1,7 +1,8 @@
 """SQL that reads each layout's demographic columns into the one standard coding.
 
-The declarations (which column holds which flag, with which codes) are data in
-``pipelines/layouts/demographics.py``; this module turns them into the ``file_rows``
+The declarations (which column holds which flag, with which codes) are data in each layout's
+file (``flags:``, docs/layouts.md; the standard coding in ``pipelines/layouts/demographics.py``);
+this module turns them into the ``file_rows``
 projections, the standardizing expressions and the invalid-code problems that
 ``assessments.sql`` splices in. A flag column missing from a file's header is read as unknown.
 """
@@ -12,11 +13,11 @@ from pipelines.ingest.validation_sql import INVALID_CODE, cell
 from pipelines.layouts import AssessmentLayout, normalize_header
 from pipelines.layouts.demographics import (
     BOOLEAN_FLAGS,
-    DEMOGRAPHICS,
     FLAGS,
     TRUE,
     FlagColumn,
     RaceFlagColumns,
+    flag_declarations,
 )
 from pipelines.sql_text import sql_string
 
@@ -38,17 +39,10 @@ def _race_from_flags(entry: RaceFlagColumns, lookup: dict[str, str]) -> str:
     return f"CASE WHEN {count} >= 2 THEN 'Two or more' {branches} END"
 
 
-def _entries(layout: AssessmentLayout) -> dict[str, FlagColumn | RaceFlagColumns]:
-    return {
-        ("race_ethnicity" if isinstance(e, RaceFlagColumns) else e.flag): e
-        for e in DEMOGRAPHICS.get(layout.name, ())
-    }
-
-
 def flag_projections(layout: AssessmentLayout, lookup: dict[str, str]) -> list[str]:
     """``file_rows`` columns ``flag_<name>``: the raw cell of every standard flag (race from
     Y/N columns already as its standard label); NULL when the layout or file lacks it."""
-    entries = _entries(layout)
+    entries = flag_declarations(layout)
     columns = []
     for flag in FLAGS:
         entry = entries.get(flag)
@@ -70,7 +64,7 @@ def _standard(flag: str, value_sql: str) -> str:
 
 def flag_values_sql(layout: AssessmentLayout) -> str:
     """The standard flag columns (``gender``, ..., ``migrant``) of a ``file_rows`` row."""
-    entries = _entries(layout)
+    entries = flag_declarations(layout)
     columns = []
     for flag in FLAGS:
         entry = entries.get(flag)
@@ -92,7 +86,7 @@ def flag_values_sql(layout: AssessmentLayout) -> str:
 def flag_problems_sql(layout: AssessmentLayout) -> str:
     """``WHEN`` branches of the record-problem ``CASE``: a flag cell with an unknown code."""
     branches = []
-    for entry in DEMOGRAPHICS.get(layout.name, ()):
+    for entry in layout.flags:
         if not isinstance(entry, FlagColumn):
             continue
         codes = ", ".join(sql_string(raw) for raw, _ in entry.accepted)

@@ -4,7 +4,9 @@ The built-in layouts live in ``pipelines/layouts/declared/``; an agency adds nex
 layout by dropping a file into its layouts folder (``data/layouts/`` by default, see
 :func:`agency_layouts_dir`) without touching code. Every file is validated when it is read: an
 error names the file and the field (``data/layouts/sc_ready.yaml: field 'levels.proficient':
-'Exceeds' is not one of the labels``). See docs/layouts.md for the fields and a walk-through.
+'Exceeds' is not one of the labels``). A layout's ``flags`` section maps its demographic and
+program columns onto the standard coding of :mod:`pipelines.layouts.demographics`. See
+docs/layouts.md for the fields and a walk-through.
 """
 
 from __future__ import annotations
@@ -21,10 +23,14 @@ from typing import Any
 
 import yaml
 
+from pipelines.layouts.demographics import BOOLEAN_FLAGS, FALSE, FLAGS, STANDARD_VALUES, TRUE
 from pipelines.layouts.model import (
     SUBJECTS,
     AssessmentLayout,
+    FlagColumn,
+    FlagDeclaration,
     PerformanceLevels,
+    RaceFlagColumns,
     ScoreRange,
     SubjectColumns,
 )
@@ -55,6 +61,7 @@ _FIELDS = {
     "admin_format": "a format",
     "personal_columns": "a list of columns",
     "line_terminator": "a line ending",
+    "flags": "demographic and program flags",
 }
 _REQUIRED = (
     "name",
@@ -72,6 +79,9 @@ _REQUIRED = (
 )
 _SUBJECT_FIELDS = ("subject", "scale_score", "level", "tested_grade", "test_date", "label")
 _RANGE_FIELDS = ("subject", "grades", "low", "high")
+_FLAG_COLUMN_FIELDS = ("column", "codes", "blank", "aliases")
+_RACE_COLUMNS_FIELDS = ("columns", "mark")
+_STANDARD_CODING = 'docs/marts.md, "Student flags"'
 
 
 class LayoutFileError(ValueError):
@@ -184,6 +194,142 @@ def _ranges(source: str, items: list[Any], subjects: set[str]) -> tuple[ScoreRan
     return tuple(ranges)
 
 
+def _standard_value(fields: _Fields, field: str, flag: str, value: object) -> str:
+    """The standard value of ``flag`` that ``value`` declares (yes/no flags: true or false)."""
+    if flag in BOOLEAN_FLAGS and isinstance(value, bool):
+        return TRUE if value else FALSE
+    if isinstance(value, str) and value in STANDARD_VALUES[flag]:
+        return value
+    allowed = ", ".join(STANDARD_VALUES[flag])
+    raise fields.error(
+        field, f"{value!r} is not a standard value of {flag} ({allowed}; {_STANDARD_CODING})"
+    )
+
+
+def _raw_text(fields: _Fields, field: str, raw: object, what: str) -> str:
+    """A raw code or column name of a flag mapping, as written in the file."""
+    if not isinstance(raw, str):
+        # YAML 1.1 turns unquoted Yes/No/On/Off into booleans and digits into numbers, which
+        # would lose how the vendor spells the code (Yes or YES, 01 or 1).
+        raise fields.error(
+            field,
+            f"{what} {raw!r} is not text (YAML reads unquoted Yes, No, On, Off and numbers as "
+            'values): quote it, e.g. "Yes"',
+        )
+    if not raw.strip():
+        raise fields.error(field, f"an empty {what} (an empty cell's meaning is blank)")
+    if raw != raw.strip():
+        raise fields.error(field, f"{what} {raw!r} has spaces around it (cells are read trimmed)")
+    return raw
+
+
+def _mapping(fields: _Fields, field: str, required: bool, what: str) -> Mapping[Any, Any] | None:
+    value = fields.value(field, required)
+    if value is not None and (not isinstance(value, Mapping) or not value):
+        raise fields.error(field, f"expected a mapping of {what}")
+    return value
+
+
+def _codes(fields: _Fields, field: str, flag: str, required: bool) -> tuple[tuple[str, str], ...]:
+    """``(raw code, standard value)`` pairs of a ``codes`` or ``aliases`` mapping, in file order."""
+    value = _mapping(fields, field, required, "raw codes to standard values")
+    if value is None:
+        return ()
+    pairs = []
+    for raw, standard in value.items():
+        code = _raw_text(fields, field, raw, "code")
+        pairs.append((code, _standard_value(fields, f"{field}.{code}", flag, standard)))
+    return tuple(pairs)
+
+
+def _race_columns(fields: _Fields) -> RaceFlagColumns:
+    value = _mapping(fields, "columns", True, "columns to race labels")
+    pairs = []
+    for raw, label in value.items():
+        column = _raw_text(fields, "columns", raw, "column")
+        pairs.append(
+            (column, _standard_value(fields, f"columns.{column}", "race_ethnicity", label))
+        )
+    return RaceFlagColumns(tuple(pairs), fields.text("mark", required=False) or "Y")
+
+
+def _flag(source: str, flag: str, data: object) -> FlagDeclaration:
+    """One flag's declaration: a column with codes, or (race) one Y/N column per group."""
+    fields = _Fields(source, data, f"flags.{flag}.")
+    if flag == "race_ethnicity" and "columns" in fields.data:
+        fields.unknown(_RACE_COLUMNS_FIELDS)
+        return _race_columns(fields)
+    fields.unknown(_FLAG_COLUMN_FIELDS)
+    column = fields.text("column")
+    codes = _codes(fields, "codes", flag, required=True)
+    blank = fields.value("blank", False)
+    aliases = _codes(fields, "aliases", flag, required=False)
+    for raw, _ in aliases:
+        if raw in dict(codes):
+            raise fields.error(f"aliases.{raw}", f"code {raw!r} is also one of the codes")
+    return FlagColumn(
+        flag=flag,
+        column=column,
+        codes=codes,
+        blank=None if blank is None else _standard_value(fields, "blank", flag, blank),
+        aliases=aliases,
+    )
+
+
+def _mapped_columns(layout: AssessmentLayout) -> dict[str, str]:
+    """Every column the layout maps or drops, case folded, with the field that names it."""
+    fields: list[tuple[str, str | None]] = [
+        ("student_id", layout.student_id),
+        ("school_code", layout.school_code),
+        ("system_code", layout.system_code),
+        ("grade", layout.grade),
+        ("subject_column", layout.subject_column),
+        ("admin_column", layout.admin_column),
+    ]
+    for n, subject in enumerate(layout.subjects):
+        for name in ("scale_score", "level", "tested_grade", "test_date"):
+            fields.append((f"subjects[{n}].{name}", getattr(subject, name)))
+    fields += [("personal_columns", column) for column in layout.personal_columns]
+    mapped: dict[str, str] = {}
+    for field, column in fields:
+        if column is not None:
+            mapped.setdefault(column.casefold(), field)
+    return mapped
+
+
+def _flags(source: str, data: object, layout: AssessmentLayout) -> tuple[FlagDeclaration, ...]:
+    """The ``flags`` section: each standard flag's declaration, in the order of ``FLAGS``.
+
+    A flag column may not be a column the layout already maps or drops, nor another flag's
+    (compared without case, as headers are).
+    """
+    if data is None:
+        return ()
+    fields = _Fields(source, data, "flags.")
+    for name in fields.data:
+        if name not in FLAGS:
+            raise fields.error(str(name), f"unknown flag (known: {', '.join(FLAGS)})")
+    entries = sorted(
+        (_flag(source, flag, item) for flag, item in fields.data.items()),
+        key=lambda entry: FLAGS.index(entry.flag),
+    )
+    taken = _mapped_columns(layout)
+    for entry in entries:
+        for column in entry.flag_columns:
+            field = (
+                f"flags.{entry.flag}.column"
+                if isinstance(entry, FlagColumn)
+                else f"flags.{entry.flag}.columns.{column}"
+            )
+            if column.casefold() in taken:
+                raise LayoutFileError(
+                    f"{source}: field {field!r}: {column!r} is already the column of "
+                    f"{taken[column.casefold()]!r}"
+                )
+            taken[column.casefold()] = field
+    return tuple(entries)
+
+
 def layout_from_mapping(source: str, data: object) -> AssessmentLayout:
     """The :class:`AssessmentLayout` a file's mapping declares; ``source`` names it in errors."""
     fields = _Fields(source, data)
@@ -256,7 +402,9 @@ def layout_from_mapping(source: str, data: object) -> AssessmentLayout:
     missing = [column for column in layout.required_columns if column not in columns]
     if missing:
         raise fields.error("columns", f"lacks the mapped column {missing[0]!r}")
-    return _with_columns(layout, columns)
+    return replace(
+        layout, columns=columns, flags=_flags(source, fields.value("flags", False), layout)
+    )
 
 
 def _line_terminator(fields: _Fields) -> str:
@@ -266,10 +414,6 @@ def _line_terminator(fields: _Fields) -> str:
     if value not in ("\n", "\r\n"):
         raise fields.error("line_terminator", 'expected "\\n" or "\\r\\n"')
     return value
-
-
-def _with_columns(layout: AssessmentLayout, columns: tuple[str, ...]) -> AssessmentLayout:
-    return replace(layout, columns=columns)
 
 
 def _parse(path: Path, text: str, source: str) -> object:

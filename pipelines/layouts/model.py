@@ -71,6 +71,56 @@ class PerformanceLevels:
 
 
 @dataclass(frozen=True)
+class FlagColumn:
+    """One demographic or program flag in one column: ``codes`` maps each raw value to its
+    standard value (the standard coding: ``pipelines/layouts/demographics.py``).
+
+    ``blank`` is the standard value of an empty cell (``None``: empty means unknown). A raw value
+    outside ``codes`` and ``aliases`` is an error naming file, line and column.
+    """
+
+    flag: str
+    column: str
+    codes: tuple[tuple[str, str], ...]
+    blank: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Further raw codes accepted on reading (exports of the same era seen with them); the
+    generator writes ``codes`` only."""
+
+    @property
+    def accepted(self) -> tuple[tuple[str, str], ...]:
+        """Every raw code read, with its standard value."""
+        return (*self.codes, *self.aliases)
+
+    @property
+    def flag_columns(self) -> tuple[str, ...]:
+        """The columns read for the flag."""
+        return (self.column,)
+
+
+@dataclass(frozen=True)
+class RaceFlagColumns:
+    """Race as one Y/N column per group (ACT Aspire, DRC): one ``Y`` names the group, two or
+    more ``Y`` mean ``Two or more``, none means unknown."""
+
+    columns: tuple[tuple[str, str], ...]
+    """(column, standard race label) pairs."""
+    yes: str = "Y"
+
+    flag = "race_ethnicity"
+    """The standard flag the columns hold (a class attribute, not a field)."""
+
+    @property
+    def flag_columns(self) -> tuple[str, ...]:
+        """The columns read for the flag."""
+        return tuple(column for column, _ in self.columns)
+
+
+FlagDeclaration = FlagColumn | RaceFlagColumns
+"""Where a layout keeps one standard flag, and in which codes."""
+
+
+@dataclass(frozen=True)
 class AssessmentLayout:
     """One vendor's student-level assessment export.
 
@@ -114,6 +164,10 @@ class AssessmentLayout:
     """Names, dates of birth, other student ids, teacher names and emails: dropped at ingest."""
     line_terminator: str = "\n"
     """What the vendor ends lines with (the generator writes it; readers accept both)."""
+    flags: tuple[FlagDeclaration, ...] = ()
+    """The demographic and program flags the exports carry, in the order of the standard flags
+    (``pipelines.layouts.demographics.FLAGS``); a flag not declared is unknown. Flag columns are
+    optional in a file: one missing from a header is read as unknown."""
 
     @property
     def years(self) -> range:

@@ -11,13 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from pipelines.layouts import AssessmentLayout
-from pipelines.layouts.demographics import (
-    DEMOGRAPHICS,
-    FALSE,
-    TRUE,
-    FlagColumn,
-    RaceFlagColumns,
-)
+from pipelines.layouts.demographics import FALSE, TRUE, FlagColumn, RaceFlagColumns
 from pipelines.sample.csvio import CsvTable
 from pipelines.sample.names import FIRST_NAMES_FEMALE, FIRST_NAMES_MALE, LAST_NAMES
 from pipelines.sample.schools import State
@@ -174,11 +168,12 @@ def _flag_column(entry: FlagColumn, standard: np.ndarray, sid: np.ndarray) -> pa
     return pa.array(raw.tolist(), type=pa.string())
 
 
-def flag_cells(layout_name: str, students: Students) -> dict[str, pa.Array]:
-    """The demographic columns ``layout_name`` carries, one cell per student (file order)."""
+def flag_cells(layout: AssessmentLayout, students: Students) -> dict[str, pa.Array]:
+    """The demographic columns ``layout`` carries (its ``flags``), one cell per student (file
+    order)."""
     standard = _standard_flags(students)
     cells: dict[str, pa.Array] = {}
-    for entry in DEMOGRAPHICS.get(layout_name, ()):
+    for entry in layout.flags:
         if isinstance(entry, RaceFlagColumns):
             race = standard["race_ethnicity"]
             several = race == "Two or more"
@@ -214,7 +209,7 @@ def _armt(row: _Row, state: State) -> CsvTable:
         "FIRST_NAME": row.first_name,
         "MI": row.middle_initial,
         "BIRTH_DATE": _dates(students.birth_day, _fmt("%m/%d/%Y")),
-        **flag_cells(layout.name, students),
+        **flag_cells(layout, students),
         "GRADE": row.grade,
         # One test date per student: the reading session.
         "TEST_DATE": _dates(row.subject("ela").test_day, _fmt(layout.date_format)),
@@ -239,7 +234,7 @@ def _armt_plus(row: _Row, state: State) -> CsvTable:
         "Student Last Name": row.last_name,
         "Student First Name": row.first_name,
         "Date of Birth": _dates(students.birth_day, _fmt("%Y-%m-%d")),
-        **flag_cells(layout.name, students),
+        **flag_cells(layout, students),
         "Grade": row.grade,
     }
     for subject in layout.subjects:
@@ -289,7 +284,7 @@ def _aspire(row: _Row, state: State, teachers: Teachers) -> CsvTable:
         "Extracted By": _const("State Admin", row.n),
         "Tenant ID": _const("1001", row.n),
     }
-    filled.update(flag_cells(layout.name, students))
+    filled.update(flag_cells(layout, students))
     labels = layout.levels.labels
     proficient = np.array([label in layout.levels.proficient for label in labels])
     for prefix, subject in _ASPIRE_SUBJECTS:
@@ -334,7 +329,7 @@ def _scantron(row: _Row, state: State) -> CsvTable:
         "Student First Name": row.first_name.take(take),
         "Birth Date": _dates(students.birth_day, _fmt("%m/%d/%Y")).take(take),
         "Grade": row.grade.take(take),
-        **{column: cells.take(take) for column, cells in flag_cells(layout.name, students).items()},
+        **{column: cells.take(take) for column, cells in flag_cells(layout, students).items()},
         "Test": _lookup([s.label for s in layout.subjects], subject_index),
         "Test Date": _dates(day, _fmt(layout.date_format)),
         "Scaled Score": _text(score),
@@ -359,7 +354,7 @@ def _acap(row: _Row, state: State) -> CsvTable:
         "FName": row.first_name,
         "MName": row.middle_initial,
         "DOB": _dates(students.birth_day, _fmt("%Y%m%d")),
-        **flag_cells(layout.name, students),
+        **flag_cells(layout, students),
     }
     for subject in layout.subjects:
         prefix = subject.scale_score.removesuffix("SS")

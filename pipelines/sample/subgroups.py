@@ -129,7 +129,7 @@ class SubgroupTruth:
         prior z (student, subject), ``school_level`` each school's CCD level in ``year``'s
         roster (by school index)."""
         students = truth.students
-        recorded = declared_flags(layout_for_year(year).name)
+        recorded = declared_flags(layout_for_year(year))
         flags = {
             "english_learner": students.english_learner,
             "disability": students.disability,
