@@ -35,8 +35,10 @@ def cep_schools(state: State, params: ModelParameters, seed: int) -> np.ndarray:
 
 def school_levels(state: State, year: int) -> np.ndarray:
     """Each school's CCD level in ``year``'s roster (``Elementary``, ``Middle``, ``Other``,
-    ``High``), by school index. The generator's schools keep their grade span every year."""
-    del year  # the level is the school's kind; the year is the roster's, for the callers' sake
+    ``High``), by school index. The roster writer and the subgroup truth both read it, so the
+    truth's ``school_level`` is what the roster says. The generator's schools keep their grade
+    span, so every year gives the same levels."""
+    del year  # unused while levels never change; both callers still ask for a given year
     return np.array(KIND_LEVEL)[state.schools.kind]
 
 
