@@ -72,8 +72,8 @@ def _one_state(scale: str, seed: int) -> dict:
     }
 
 
-def _inside(frame, estimate_truth: str) -> float:
-    shown = frame[~frame["suppressed"].astype(bool)]
+def _inside(frame, estimate_truth: str) -> tuple[float, int]:
+    shown = frame[~frame["suppressed"].astype(bool) & frame[estimate_truth].notna()]
     inside = (shown["ci_lower"] <= shown[estimate_truth]) & (
         shown[estimate_truth] <= shown["ci_upper"]
     )

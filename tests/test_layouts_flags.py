@@ -127,7 +127,8 @@ def test_an_agency_layout_declares_flags_that_arrive_standardized_in_the_marts(
         ).fetchall()
         subgroups = conn.execute(
             "SELECT school_id, dimension, subgroup, n_tested FROM marts.school_subgroups "
-            "WHERE subject = 'math' AND dimension NOT IN ('prior_achievement', 'grade_band') "
+            "WHERE subject = 'math' "
+            "AND dimension NOT IN ('prior_achievement', 'grade_band', 'school_level') "
             "ORDER BY ALL"
         ).fetchall()
     assert ledger == [("state_interim", 5, 4, 1)]

@@ -409,6 +409,38 @@ def test_program_roster_agrees_with_the_truth_and_the_cohort_sizes(clean):
     assert ((activity["record_type"] == "support") == (counts == 0)).all()
 
 
+def test_truth_by_school_level_counts_the_students_of_each_roster_level(clean):
+    """The truth's school-level subgroups are the levels the generated rosters give the
+    partnered schools each year (as the ``school_subgroups`` mart reads them), counted here from
+    the files: distinct students tested at partnered schools from their cohort year on."""
+    label = {"Elementary": "elementary", "Middle": "middle", "Other": "other", "High": "other"}
+    program = pd.read_csv(
+        clean / "program" / "partnered_schools.csv", dtype=str, keep_default_na=False
+    )
+    cohort = {(r.system_code, r.school_code): int(r.cohort) for r in program.itertuples()}
+    level = {}
+    for path in (clean / "rosters").glob("*.csv"):
+        roster = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for r in roster.itertuples():
+            level[int(r.school_year), r.system_code, r.school_code] = r.level
+    counted: dict[tuple[str, str], set] = {}
+    for path in sorted((clean / "assessments").glob("*.csv")):
+        year = file_year(path)
+        _, scores = read_scores(path)
+        for r in scores.itertuples():
+            if year >= cohort.get((r.system, r.school), 9999):
+                key = (r.subject, label[level[year, r.system, r.school]])
+                counted.setdefault(key, set()).add(r.student)
+    expected = {key: len(students) for key, students in counted.items()}
+    truth = {
+        (r["subject"], r["subgroup"]): r["n_students"]
+        for r in truth_of(clean)["att_by_subgroup"]
+        if r["dimension"] == "school_level"
+    }
+    assert truth == expected
+    assert {subgroup for _, subgroup in truth} >= {"elementary", "middle"}
+
+
 def test_school_icc_of_standardized_scores_is_about_one_fifth(clean):
     iccs = []
     for path in sorted((clean / "assessments").glob("*.csv")):

@@ -8,6 +8,7 @@ import pytest
 from scipy.linalg import null_space
 from statsmodels.stats.multitest import multipletests
 
+from pipelines.estimates.panel import subject_panels
 from pipelines.estimates.specification import load_analysis
 from pipelines.estimates.subgroup_differences import (
     BETWEEN,
@@ -16,7 +17,14 @@ from pipelines.estimates.subgroup_differences import (
     equality_test,
     minimum_detectable_difference,
 )
-from pipelines.estimates.subgroups import benjamini_hochberg, estimate_subgroup, suppress_cells
+from pipelines.estimates.subgroups import (
+    _ordered,
+    benjamini_hochberg,
+    estimate_subgroup,
+    estimate_subject,
+    suppress_cells,
+)
+from tests.test_estimates_run import EFFECT, quick_analysis, simulated_school_panel
 
 COUNTS = ["n_students", "n_students_comparison"]
 
@@ -219,3 +227,69 @@ def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -
             "race_ethnicity", _fits(shifted, "race_ethnicity", ["A", "C"]), sample, rows, 10
         )
         assert (equality_test(pair)[2] < 0.05) == found
+
+
+def test_school_level_splits_schools_and_estimates_each_levels_own_effect() -> None:
+    """``school_level`` puts each school's whole panel in its level's subgroup (the mart's
+    rows); the packaged analysis estimates it as an exploratory dimension, in display order,
+    and each level's estimate covers the effect its schools had."""
+    panel = simulated_school_panel(300, {2012: 30, 2013: 30}, seed=5)
+    levels = np.array(["elementary", "middle", "other"])[panel["school_id"] % 3]
+    true = {"elementary": 0.5, "middle": 0.0, "other": 0.25}
+    partnered = (panel["cohort"] > 0) & (panel["school_year"] >= panel["cohort"])
+    shift = pd.Series(levels).map(true).to_numpy() - EFFECT
+    panel = panel.assign(mean_z=panel["mean_z"] + shift * partnered)
+    rows = panel[["school_id", "subject", "school_year", "n_tested", "mean_z"]].assign(
+        dimension="school_level", subgroup=levels
+    )
+    analysis = quick_analysis()
+    assert analysis.subgroups.family("school_level") == "exploratory"
+    assert "school_level" in analysis.subgroups.dimensions
+    result = estimate_subject(subject_panels(panel, analysis)[0], rows, analysis)
+    shown = result.cells[result.cells["dimension"] == "school_level"].set_index("subgroup")
+    for label, row in shown.iterrows():
+        print(f"{label:10} {row.att:6.3f} [{row.ci_lower:6.3f}, {row.ci_upper:6.3f}] "
+              f"truth {true[label]:.3f}, {row.n_schools} schools")  # fmt: skip
+    assert list(shown.index) == ["elementary", "middle", "other"]
+    assert set(shown["family"]) == {"exploratory"}
+    assert not shown["suppressed"].any()
+    assert shown["n_schools"].sum() == panel["school_id"].nunique()  # each school in one level
+    for label, effect in true.items():
+        assert shown.loc[label, "ci_lower"] <= effect <= shown.loc[label, "ci_upper"], label
+    # The levels' schools are not mixed: elementary's interval excludes middle's effect and the
+    # other way round.
+    assert shown.loc["elementary", "ci_lower"] > true["middle"]
+    assert shown.loc["middle", "ci_upper"] < true["elementary"]
+    # Levels share no school: compared between schools, against the last level shown.
+    differences = result.differences.set_index("subgroup")
+    assert list(differences.index) == ["elementary", "middle"]
+    assert set(differences["comparison"]) == {BETWEEN}
+    assert set(differences["reference"]) == {"other"}
+    expected = shown.loc["elementary", "att"] - shown.loc["other", "att"]
+    assert differences.loc["elementary", "difference"] == pytest.approx(expected)
+    (test,) = result.tests[result.tests["dimension"] == "school_level"].itertuples()
+    assert test.df == 2 and test.p_value < 0.01
+
+
+def test_between_school_differences_keep_the_published_standard_errors() -> None:
+    """Two levels with no school in common: the difference's variance is the sum of the two
+    published variances (the bootstrap's), not of the raw influence functions'."""
+    frames = _two_subgroups(0.2, 0.1, seed=3)
+    frames[1] = frames[1].assign(school_id=frames[1]["school_id"] + 1000)
+    fits = _fits(frames, "school_level", ["elementary", "middle"])
+    (difference,) = compare("school_level", fits, *_within_inputs(frames, ["e", "m"]), 10)
+    assert difference.se == pytest.approx(np.hypot(fits[0].se, fits[1].se), rel=1e-9)
+    raw = [np.sqrt(((f.influence / f.n_units) ** 2).sum()) for f in fits]
+    assert not np.isclose(difference.se, np.hypot(*raw), rtol=1e-3)
+
+
+def test_labels_outside_a_declared_order_are_kept_before_the_reference() -> None:
+    labels = ["highest third", "lowest third", "unexpected", "middle third"]
+    assert _ordered("prior_achievement", labels) == [
+        "lowest third",
+        "middle third",
+        "unexpected",
+        "highest third",
+    ]
+    assert _ordered("gender", ["male", "female"]) == ["female", "male"]
+    assert _ordered("race_ethnicity", ["White", "Asian", "Black"])[-1] == "White"

@@ -127,3 +127,58 @@ def test_without_a_minimum_detectable_difference_no_bound_is_claimed() -> None:
     tests = _tests("ela").assign(mde_difference=np.nan)
     sentences = claims.for_whom_takeaways(_cells("ela"), tests, "ela")
     assert sentences[1].endswith("the estimates range from 0.07 to 0.09 SD.")
+
+
+def test_school_levels_read_as_schools_in_the_forest_plot_and_the_hidden_list(tmp_path) -> None:
+    inputs = example_inputs(n_schools=120, seed=3)
+    levels = pd.DataFrame(
+        [
+            ("school_level", "elementary", "exploratory", 0.12, False),
+            ("school_level", "middle", "exploratory", 0.04, False),
+            ("school_level", "other", "exploratory", np.nan, True),
+        ],
+        columns=["dimension", "subgroup", "family", "att", "suppressed"],
+    )
+    cells = pd.concat(
+        [
+            pd.concat([_cells(s), levels.assign(subject=s, se=0.03, q_value=0.2)])
+            for s in inputs.subjects
+        ],
+        ignore_index=True,
+    ).assign(ci_lower=lambda f: f["att"] - 0.06, ci_upper=lambda f: f["att"] + 0.06)
+    tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    study = dataclasses.replace(
+        inputs.study,
+        published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
+        subgroups=cells,
+        subgroup_tests=tests,
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    source = html.read_text(encoding="utf-8")
+    text = page_text(source)
+    # The forest plots label the shown levels in plain words, the dimension named.
+    assert "school level: elementary schools" in source
+    assert "school level: middle schools" in source
+    hidden = claims.suppressed_subgroups_sentence(cells, inputs.subjects[0])
+    assert "other schools (K-8 and other spans)" in hidden
+    assert hidden in text
+
+
+def test_each_takeaway_is_printed_once(tmp_path) -> None:
+    """The first takeaway reads the forest plot (its caption); the list holds the others, so
+    the printed report does not spend lines repeating it."""
+    inputs = example_inputs(n_schools=120, seed=3)
+    cells = pd.concat([_cells(s) for s in inputs.subjects], ignore_index=True)
+    tests = pd.concat([_tests(s) for s in inputs.subjects], ignore_index=True)
+    study = dataclasses.replace(
+        inputs.study,
+        published_tables=(*inputs.study.published_tables, "estimates_subgroups"),
+        subgroups=cells,
+        subgroup_tests=tests,
+    )
+    html = build_report(dataclasses.replace(inputs, study=study), tmp_path / "r.html")
+    text = page_text(html.read_text(encoding="utf-8"))
+    for subject in inputs.subjects:
+        takeaways = claims.for_whom_takeaways(cells, tests, subject)
+        assert len(takeaways) == 3
+        assert [text.count(sentence) for sentence in takeaways] == [1, 1, 1]

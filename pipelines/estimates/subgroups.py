@@ -49,6 +49,7 @@ from pipelines.privacy.suppression import suppress_counts
 SUBGROUP_ORDER = {
     "prior_achievement": ("lowest third", "middle third", "highest third"),
     "grade_band": ("grades 3-5", "grades 6-8"),
+    "school_level": ("elementary", "middle", "other"),
 }
 MIN_PERIOD_COVERAGE = 0.5
 """A year enters a subgroup panel when at least this share of the schools with the subgroup
@@ -84,8 +85,13 @@ class SubgroupFit:
 
     @property
     def scores(self) -> pd.Series:
-        """The influence function over n, by school id: Var = sum(scores ** 2)."""
-        return self.influence / self.n_units
+        """By school id, the influence function over n rescaled so that sum(scores ** 2) is the
+        published variance ``se ** 2`` (the bootstrap's, with its small-sample correction: the
+        raw influence function alone understates it): comparisons with other subgroups keep
+        the influence functions' correlations and the published standard errors."""
+        raw = self.influence / self.n_units
+        size = float(np.sqrt((raw**2).sum()))
+        return raw * (self.se / size) if size > 0 and np.isfinite(self.se) else raw
 
 
 def subgroup_panel(sample: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
@@ -163,10 +169,17 @@ def estimate_subgroup(
 
 
 def _ordered(dimension: str, labels) -> list[str]:
+    """Display order; the last is the reference of the differences. A dimension with a declared
+    order keeps its last declared label last, and labels outside the order (a new code in the
+    marts) come before it rather than being dropped. Otherwise ``yes`` and ``female`` first,
+    then alphabetical (race and ethnicity: ``White`` last)."""
+    present = set(labels)
     order = SUBGROUP_ORDER.get(dimension)
     if order:
-        return [label for label in order if label in set(labels)]
-    return sorted(labels, key=lambda label: (label not in ("yes", "female"), label))
+        *shown, last = order
+        unknown = sorted(present - set(order))
+        return [x for x in shown if x in present] + unknown + [last] * (last in present)
+    return sorted(present, key=lambda label: (label not in ("yes", "female"), label))
 
 
 class SubjectSubgroups(NamedTuple):

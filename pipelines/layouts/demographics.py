@@ -53,9 +53,11 @@ SUBGROUP_DIMENSIONS = (
     "gender",
     "race_ethnicity",
     "grade_band",
+    "school_level",
 )
 """The dimensions subgroup effects are estimated by (the ``school_subgroups`` mart's
-``dimension``): flags of this module, plus prior achievement and grade band derived from scores."""
+``dimension``): flags of this module, plus prior achievement and grade band derived from scores
+and school level from the rosters."""
 
 FLAGS: tuple[str, ...] = (
     "gender",

@@ -27,7 +27,7 @@ MART_DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "school_outcomes": ("student_scores",),
     "treatment": ("schools", "stg_program", "stg_activity"),
     "school_panel": ("student_scores", "schools", "treatment"),
-    "school_subgroups": ("student_scores", "treatment"),
+    "school_subgroups": ("student_scores", "schools", "treatment"),
     "partnering_dose": ("stg_activity", "treatment", "schools"),
     "data_quality": ("stg_rosters", "stg_program", "stg_activity", "stg_assessments"),
 }
@@ -43,7 +43,7 @@ _DESCRIPTIONS = {
     "covariates and pre-program mean z (the main outcome panel).",
     "school_subgroups": "School x subject x year x subgroup (prior-achievement tercile, "
     "economically disadvantaged, English learner, disability, gender, race/ethnicity, grade "
-    "band): students tested and mean z; the panels of the subgroup estimates.",
+    "band, school level): students tested and mean z; the panels of the subgroup estimates.",
     "partnering_dose": "School x year: contacts, minutes, teachers reached, minutes per "
     "teacher, share of minutes by activity type and record type.",
     "data_quality": "The ingest ledger and reject counts by reason, per file.",

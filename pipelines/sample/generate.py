@@ -28,7 +28,13 @@ from pipelines.sample.messy import (
 from pipelines.sample.outcomes import OutcomeModel, YearTruth
 from pipelines.sample.program import Program
 from pipelines.sample.rng import stream
-from pipelines.sample.rosters import cep_schools, program_table, roster_table, system_total_systems
+from pipelines.sample.rosters import (
+    cep_schools,
+    program_table,
+    roster_table,
+    school_levels,
+    system_total_systems,
+)
 from pipelines.sample.schools import State, build_state
 from pipelines.sample.students import Students, StudentSimulator
 from pipelines.sample.subgroups import (
@@ -237,7 +243,7 @@ def generate_sample(
             results, year_truth = outcomes.results(students, year, layout, latent, effects)
             year_truths[year] = year_truth
             prior = priors.prior(year, year_truth.students.sid)
-            subgroup_truth.add_year(year, year_truth, prior)
+            subgroup_truth.add_year(year, year_truth, prior, school_levels(state, year))
             priors.record(year, year_truth.students.sid, year_truth.student_z)
             table = assessment_table(results, state, teachers)
             summary.scores += sum(int(r.tested.sum()) for r in results.subjects.values())

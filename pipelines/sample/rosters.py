@@ -33,6 +33,15 @@ def cep_schools(state: State, params: ModelParameters, seed: int) -> np.ndarray:
     return high_poverty & (rng.random(state.schools.n) < mix.cep_probability)
 
 
+def school_levels(state: State, year: int) -> np.ndarray:
+    """Each school's CCD level in ``year``'s roster (``Elementary``, ``Middle``, ``Other``,
+    ``High``), by school index. The roster writer and the subgroup truth both read it, so the
+    truth's ``school_level`` is what the roster says. The generator's schools keep their grade
+    span, so every year gives the same levels."""
+    del year  # unused while levels never change; both callers still ask for a given year
+    return np.array(KIND_LEVEL)[state.schools.kind]
+
+
 def roster_table(
     state: State,
     year: int,
@@ -67,7 +76,7 @@ def roster_table(
         "school_code": schools.code,
         "ncessch": schools.ncessch,
         "school_name": schools.name,
-        "level": np.array(KIND_LEVEL)[schools.kind],
+        "level": school_levels(state, year),
         "gslo": np.array([KIND_SPAN[k][0] for k in schools.kind]),
         "gshi": np.array([KIND_SPAN[k][1] for k in schools.kind]),
         "locale": schools.locale,

@@ -25,7 +25,14 @@ from pipelines.sample.students import RACES, Students
 TERCILES = ("lowest third", "middle third", "highest third")
 YES_NO = ("no", "yes")
 GRADE_BANDS = (("grades 3-5", (3, 4, 5)), ("grades 6-8", (6, 7, 8)))
-"""The subgroup dimensions, in the order of the published table."""
+SCHOOL_LEVEL_SUBGROUPS = {
+    "Elementary": "elementary",
+    "Middle": "middle",
+    "Other": "other",
+    "High": "other",
+}
+"""The ``school_level`` subgroup of each roster (CCD) level, as the ``school_subgroups`` mart
+maps them: ``other`` holds the K-8 and other spans (and a secondary school's tested grades)."""
 CARRIED_FLAGS = ("english_learner", "disability")
 """Flags some eras do not record: those years use the student's earliest recorded value."""
 PRIOR_YEARS = 2
@@ -115,9 +122,12 @@ class SubgroupTruth:
     frames: list[pd.DataFrame] = field(default_factory=list)
     first_recorded: dict[str, pd.Series] = field(default_factory=dict)
 
-    def add_year(self, year: int, truth: YearTruth, prior: np.ndarray) -> None:
+    def add_year(
+        self, year: int, truth: YearTruth, prior: np.ndarray, school_level: np.ndarray
+    ) -> None:
         """Record ``year``'s students (file order, as ``truth.students``); ``prior`` is their
-        prior z (student, subject)."""
+        prior z (student, subject), ``school_level`` each school's CCD level in ``year``'s
+        roster (by school index)."""
         students = truth.students
         recorded = declared_flags(layout_for_year(year))
         flags = {
@@ -154,6 +164,7 @@ class SubgroupTruth:
                 "disability": np.where("disability" in recorded, students.disability[keep], pd.NA),
                 "gender": np.where(students.female[keep], "female", "male"),
                 "race_ethnicity": np.asarray(RACES, dtype=object)[students.race[keep]],
+                "school_level": school_level[students.school[keep]],
             }
         )
         for j, subject in enumerate(SUBJECTS):
@@ -183,6 +194,8 @@ def _labels(frame: pd.DataFrame, dimension: str, subject: str) -> pd.Series:
     if dimension == "grade_band":
         bands = {grade: band for band, grades in GRADE_BANDS for grade in grades}
         return frame["grade"].map(bands)
+    if dimension == "school_level":
+        return frame["school_level"].map(SCHOOL_LEVEL_SUBGROUPS)
     return frame[dimension]
 
 

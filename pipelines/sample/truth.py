@@ -299,7 +299,9 @@ def build_truth(
             "before the year, frozen at the program's start (from the first cohort's year on: "
             "the two springs before it); english_learner and disability use the student's "
             "earliest recorded flag "
-            "in years whose export does not carry it. n_students: distinct students counted."
+            "in years whose export does not carry it; school_level is the level of the "
+            "student's school in that year's roster (elementary, middle; other: K-8 and other "
+            "spans). n_students: distinct students counted."
         ),
         "att_by_subgroup": att_by_subgroup,
         "dose_response": _dose(state, program, dose),

@@ -1,8 +1,8 @@
 -- marts.school_subgroups: one row per school x subject x year x subgroup with students tested:
 -- the outcome panels of the subgroup estimates. A dimension (prior_achievement,
--- economically_disadvantaged, english_learner, disability, gender, race_ethnicity, grade_band)
--- splits a school-year's tested students into subgroups; students whose flag is unknown are in
--- no subgroup of that dimension. n_tested and mean_z as in school_panel (students weighted
+-- economically_disadvantaged, english_learner, disability, gender, race_ethnicity, grade_band,
+-- school_level) splits a school-year's tested students into subgroups; students whose flag is
+-- unknown are in no subgroup of that dimension. n_tested and mean_z as in school_panel (students weighted
 -- equally). Student counts can be small: the published estimates suppress cells under 10.
 -- prior_achievement: the tercile of the student's own previous score in the subject (the latest
 -- z of the two springs before the year), frozen at the program's start: from the first
@@ -10,6 +10,10 @@
 -- may already have raised would select who is "low" by the program's own effect. Cut points
 -- are the 1/3 and 2/3 quantiles among the year's tested students with a prior score
 -- (statewide, per subject); a score on a cut point goes to the lower third.
+-- school_level: the CCD level of the student's school that year in the roster (marts.schools):
+-- 'elementary', 'middle', or 'other' for the K-8 and other spans (CCD Other, and High: a
+-- secondary school's tested grades 7-8). All of a school-year's students share it (the rosters
+-- require a level, and a student of a school missing from that year's roster is rejected).
 CREATE SCHEMA IF NOT EXISTS marts;
 
 CREATE OR REPLACE TABLE marts.school_subgroups AS
@@ -75,12 +79,19 @@ labelled AS (
         CASE p.disability WHEN TRUE THEN 'yes' WHEN FALSE THEN 'no' END AS disability,
         p.gender,
         p.race_ethnicity,
-        CASE WHEN p.grade <= 5 THEN 'grades 3-5' ELSE 'grades 6-8' END AS grade_band
+        CASE WHEN p.grade <= 5 THEN 'grades 3-5' ELSE 'grades 6-8' END AS grade_band,
+        CASE c.level
+            WHEN 'Elementary' THEN 'elementary'
+            WHEN 'Middle' THEN 'middle'
+            WHEN 'Other' THEN 'other'
+            WHEN 'High' THEN 'other'
+        END AS school_level
     FROM priors AS p
     LEFT JOIN cuts AS k USING (subject, school_year)
+    LEFT JOIN marts.schools AS c USING (school_id, school_year)
 ),
 -- Scores with the same labels in a school-year first (far fewer rows), then one pass with
--- grouping sets rather than unpivoting every score seven times.
+-- grouping sets rather than unpivoting every score eight times.
 cells AS (
     SELECT
         school_id,
@@ -93,6 +104,7 @@ cells AS (
         gender,
         race_ethnicity,
         grade_band,
+        school_level,
         count(*) AS n,
         sum(z) AS z_sum
     FROM labelled
@@ -110,8 +122,9 @@ grouped AS (
         gender,
         race_ethnicity,
         grade_band,
+        school_level,
         GROUPING(prior_achievement, economically_disadvantaged, english_learner, disability,
-            gender, race_ethnicity, grade_band) AS unused,
+            gender, race_ethnicity, grade_band, school_level) AS unused,
         sum(n) AS n_tested,
         sum(z_sum) / sum(n) AS mean_z
     FROM cells
@@ -122,7 +135,8 @@ grouped AS (
         (school_id, subject, school_year, disability),
         (school_id, subject, school_year, gender),
         (school_id, subject, school_year, race_ethnicity),
-        (school_id, subject, school_year, grade_band)
+        (school_id, subject, school_year, grade_band),
+        (school_id, subject, school_year, school_level)
     )
 ),
 long AS (
@@ -132,16 +146,17 @@ long AS (
         school_year,
         -- GROUPING's bits, highest first: the dimension grouped on is the one bit not set.
         CASE unused
-            WHEN 63 THEN 'prior_achievement'
-            WHEN 95 THEN 'economically_disadvantaged'
-            WHEN 111 THEN 'english_learner'
-            WHEN 119 THEN 'disability'
-            WHEN 123 THEN 'gender'
-            WHEN 125 THEN 'race_ethnicity'
-            WHEN 126 THEN 'grade_band'
+            WHEN 127 THEN 'prior_achievement'
+            WHEN 191 THEN 'economically_disadvantaged'
+            WHEN 223 THEN 'english_learner'
+            WHEN 239 THEN 'disability'
+            WHEN 247 THEN 'gender'
+            WHEN 251 THEN 'race_ethnicity'
+            WHEN 253 THEN 'grade_band'
+            WHEN 254 THEN 'school_level'
         END AS dimension,
         coalesce(prior_achievement, economically_disadvantaged, english_learner, disability,
-            gender, race_ethnicity, grade_band) AS subgroup,
+            gender, race_ethnicity, grade_band, school_level) AS subgroup,
         n_tested,
         mean_z
     FROM grouped

@@ -404,6 +404,7 @@ DIMENSION_LABELS = {
     "gender": "gender",
     "race_ethnicity": "race and ethnicity",
     "grade_band": "grade band",
+    "school_level": "school level",
 }
 
 
@@ -418,6 +419,9 @@ def subgroup_label(dimension: str, subgroup: str) -> str:
         ("disability", "no"): "students without disabilities",
         ("gender", "female"): "girls",
         ("gender", "male"): "boys",
+        ("school_level", "elementary"): "elementary schools",
+        ("school_level", "middle"): "middle schools",
+        ("school_level", "other"): "other schools (K-8 and other spans)",
     }
     if (dimension, subgroup) in plain:
         return plain[dimension, subgroup]

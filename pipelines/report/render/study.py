@@ -141,10 +141,15 @@ def render_for_whom(inputs: ReportInputs) -> Section:
         takeaways = claims.for_whom_takeaways(
             cells, inputs.study.subgroup_tests, subject, inputs.study.subgroup_differences
         )
+        # The first takeaway is the chart's reading; the list holds the others (repeating it
+        # cost each subject three printed lines).
         parts.append(_forest(rows, subject, " ".join(takeaways[:1])))
-        parts.append(
-            '<ul class="plain">' + "".join(f"<li>{html_text(t)}</li>" for t in takeaways) + "</ul>"
-        )
+        if takeaways[1:]:
+            parts.append(
+                '<ul class="plain">'
+                + "".join(f"<li>{html_text(t)}</li>" for t in takeaways[1:])
+                + "</ul>"
+            )
         hidden = claims.suppressed_subgroups_sentence(cells, subject)
         if hidden:
             parts.append(f'<p class="note">{html_text(hidden)}</p>')
