@@ -77,6 +77,20 @@ def test_p_value_at_the_permutation_floor_is_a_bound() -> None:
     assert claims.p_value_text(0.001, 0.001) == "p < 0.005"
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0004, "q < 0.001"),
+        (0.004, "q = 0.004"),
+        (0.052, "q = 0.052"),  # not "0.05": it is above the threshold
+        (0.0496, "q = 0.0496"),  # not "0.050": it is below
+        (0.81, "q = 0.81"),
+    ],
+)
+def test_p_and_q_values_never_round_onto_or_across_the_threshold(value, text) -> None:
+    assert claims.probability_text("q", value) == text
+
+
 def test_dose_takeaway_covers_every_group_and_names_the_largest() -> None:
     groups = pd.DataFrame(
         {

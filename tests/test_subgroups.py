@@ -155,6 +155,12 @@ def _within_inputs(frames: list[pd.DataFrame], labels: list[str]):
     return sample, rows
 
 
+def _only(pairs: list):
+    """The estimate of the one pair compared."""
+    (pair,) = pairs
+    return pair.result
+
+
 @pytest.mark.parametrize(("effect_b", "differs"), [(0.05, True), (0.2, False)])
 def test_the_equality_test_detects_a_difference_and_accepts_equal_effects(
     effect_b: float, differs: bool
@@ -164,9 +170,10 @@ def test_the_equality_test_detects_a_difference_and_accepts_equal_effects(
     sample, rows = _within_inputs(frames, labels)
     for dimension, comparison in (("gender", WITHIN), ("grade_band", BETWEEN)):
         fits = _fits(frames, dimension, labels)
-        (difference,) = compare(dimension, fits, sample, rows, min_students=10)
-        assert difference.comparison == comparison
-        assert difference.subgroup == "female" and difference.reference == "male"
+        (pair,) = compare(dimension, fits, sample, rows, min_students=10)
+        difference = pair.result
+        assert pair.with_reference and difference.comparison == comparison
+        assert difference.subgroup == "female" and difference.compared_with == "male"
         statistic, df, p_value = equality_test([difference])
         assert statistic == pytest.approx((difference.difference / difference.se) ** 2)
         print(f"{comparison}: {difference.difference:.3f} ({difference.se:.3f}), p {p_value:.4f}")
@@ -185,10 +192,10 @@ def test_within_schools_every_pre_program_year_makes_the_difference_more_precise
     rng = np.random.default_rng(8)
     frames = [f.assign(mean_z=f["mean_z"] + rng.normal(0, 0.1, len(f))) for f in frames]
     sample, rows = _within_inputs(frames, labels)
-    (within,) = compare(
-        "english_learner", _fits(frames, "english_learner", labels), sample, rows, 10
+    within = _only(
+        compare("english_learner", _fits(frames, "english_learner", labels), sample, rows, 10)
     )
-    (between,) = compare("grade_band", _fits(frames, "grade_band", labels), sample, rows, 10)
+    between = _only(compare("grade_band", _fits(frames, "grade_band", labels), sample, rows, 10))
     print(f"within {within.se:.4f}, between {between.se:.4f}")
     assert within.se < 0.8 * between.se
     assert abs(within.difference - 0.15) < 3 * within.se
@@ -200,8 +207,8 @@ def test_a_difference_resting_on_too_few_students_is_withheld() -> None:
     few = frames[1][frames[1]["school_year"].isin([3, 4, 5]) & (frames[1]["school_id"] <= 2)]
     sample, rows = _within_inputs([frames[0], few.assign(n_tested=3)], ["yes", "no"])
     fits = _fits([frames[0], frames[1]], "disability", ["yes", "no"])
-    (withheld,) = compare("disability", fits, sample, rows, min_students=10)
-    assert isinstance(withheld, str) and "fewer than 10 students" in withheld
+    (pair,) = compare("disability", fits, sample, rows, min_students=10)
+    assert isinstance(pair.result, str) and "fewer than 10 students" in pair.result
 
 
 def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -> None:
@@ -213,8 +220,13 @@ def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -
     labels = ["A", "B", "C"]
     fits = _fits([frames[0], noisy, frames[1]], "race_ethnicity", labels)
     sample, rows = _within_inputs([frames[0], noisy, frames[1]], labels)
-    a_c, b_c = compare("race_ethnicity", fits, sample, rows, 10)
-    mde = minimum_detectable_difference([a_c, b_c], alpha=0.05)
+    pairs = {
+        (p.subgroup, p.compared_with): p.result
+        for p in compare("race_ethnicity", fits, sample, rows, 10)
+    }
+    assert list(pairs) == [("A", "B"), ("A", "C"), ("B", "C")]
+    a_c, b_c = pairs["A", "C"], pairs["B", "C"]
+    mde = minimum_detectable_difference(list(pairs.values()), alpha=0.05)
     # (z_0.975 + z_0.80) standard errors of the best pair's difference: 1.960 + 0.842 = 2.802.
     assert mde == pytest.approx(2.802 * a_c.se, rel=1e-3)
     assert mde == pytest.approx(minimum_detectable_difference([a_c], alpha=0.05))
@@ -223,10 +235,10 @@ def test_the_minimum_detectable_difference_is_that_of_the_best_measured_pair() -
     for difference, found in ((2 * mde, True), (0.2 * mde, False)):
         shifted = _two_subgroups(0.2 + difference, 0.2, seed=11)
         sample, rows = _within_inputs(shifted, ["A", "C"])
-        pair = compare(
+        (pair,) = compare(
             "race_ethnicity", _fits(shifted, "race_ethnicity", ["A", "C"]), sample, rows, 10
         )
-        assert (equality_test(pair)[2] < 0.05) == found
+        assert (equality_test([pair.result])[2] < 0.05) == found
 
 
 def test_school_level_splits_schools_and_estimates_each_levels_own_effect() -> None:
@@ -260,13 +272,17 @@ def test_school_level_splits_schools_and_estimates_each_levels_own_effect() -> N
     # other way round.
     assert shown.loc["elementary", "ci_lower"] > true["middle"]
     assert shown.loc["middle", "ci_upper"] < true["elementary"]
-    # Levels share no school: compared between schools, against the last level shown.
-    differences = result.differences.set_index("subgroup")
-    assert list(differences.index) == ["elementary", "middle"]
+    # Levels share no school: compared between schools, every pair in display order.
+    differences = result.differences.set_index(["subgroup", "compared_with"])
+    assert list(differences.index) == [
+        ("elementary", "middle"),
+        ("elementary", "other"),
+        ("middle", "other"),
+    ]
     assert set(differences["comparison"]) == {BETWEEN}
-    assert set(differences["reference"]) == {"other"}
-    expected = shown.loc["elementary", "att"] - shown.loc["other", "att"]
-    assert differences.loc["elementary", "difference"] == pytest.approx(expected)
+    for first, second in differences.index:
+        expected = shown.loc[first, "att"] - shown.loc[second, "att"]
+        assert differences.loc[(first, second), "difference"] == pytest.approx(expected)
     (test,) = result.tests[result.tests["dimension"] == "school_level"].itertuples()
     assert test.df == 2 and test.p_value < 0.01
 
@@ -277,7 +293,7 @@ def test_between_school_differences_keep_the_published_standard_errors() -> None
     frames = _two_subgroups(0.2, 0.1, seed=3)
     frames[1] = frames[1].assign(school_id=frames[1]["school_id"] + 1000)
     fits = _fits(frames, "school_level", ["elementary", "middle"])
-    (difference,) = compare("school_level", fits, *_within_inputs(frames, ["e", "m"]), 10)
+    difference = _only(compare("school_level", fits, *_within_inputs(frames, ["e", "m"]), 10))
     assert difference.se == pytest.approx(np.hypot(fits[0].se, fits[1].se), rel=1e-9)
     raw = [np.sqrt(((f.influence / f.n_units) ** 2).sum()) for f in fits]
     assert not np.isclose(difference.se, np.hypot(*raw), rtol=1e-3)

@@ -58,7 +58,7 @@ def _differences(subject: str) -> pd.DataFrame:
         ("prior_achievement", "middle third", "highest third", -0.15, -0.25, -0.05, False),
         ("economically_disadvantaged", "yes", "no", 0.02, -0.03, 0.07, False),
     ]
-    columns = ["dimension", "subgroup", "reference", "difference", "ci_lower", "ci_upper"]
+    columns = ["dimension", "subgroup", "compared_with", "difference", "ci_lower", "ci_upper"]
     frame = pd.DataFrame(rows, columns=[*columns, "suppressed"])
     return frame.assign(
         subject=subject, comparison="within schools: imputation on the school-year difference"
@@ -71,9 +71,9 @@ def test_a_confirmatory_finding_is_quantified_by_its_largest_difference() -> Non
     # The middle third's difference is the largest in size; tiny q reads as a bound.
     assert sentences[0] == (
         "ELA: the effect differs by prior achievement (a pre-declared comparison; q < 0.001): "
-        "compared within the same schools, middle third of prior achievement gained 0.15 SD "
-        "less than highest third of prior achievement (95% CI for the difference \u22120.25 to "
-        "\u22120.05); the subgroup estimates range from 0.00 to 0.15 SD."
+        "within the same schools, middle third of prior achievement gained 0.15 SD less than "
+        "highest third of prior achievement (95% CI \u22120.25 to \u22120.05), more precise "
+        "than the chart's separate estimates (0.00 to 0.15 SD)."
     )
     # A suppressed difference is never quoted.
     hidden = _differences("ela").assign(suppressed=[False, True, False])
@@ -88,9 +88,8 @@ def test_takeaways_state_confirmatory_findings_only() -> None:
     assert "largest for lowest third of prior achievement (0.15 SD)" in sentences[0]
     assert sentences[1] == (
         "ELA: no reliable difference by economic disadvantage (a pre-declared comparison; "
-        "q = 0.60); the estimates range from 0.07 to 0.09 SD, and these data would likely miss "
-        "a difference smaller than 0.31 SD between two of its subgroups, so a smaller one "
-        "cannot be ruled out."
+        "q = 0.60); the estimates range from 0.07 to 0.09 SD; a difference under 0.31 SD would "
+        "likely go unseen."
     )
     # The exploratory race difference has a small q-value but is only counted as a lead.
     assert sentences[2] == (
@@ -182,3 +181,30 @@ def test_each_takeaway_is_printed_once(tmp_path) -> None:
         takeaways = claims.for_whom_takeaways(cells, tests, subject)
         assert len(takeaways) == 3
         assert [text.count(sentence) for sentence in takeaways] == [1, 1, 1]
+
+
+def test_a_between_school_difference_is_not_called_more_precise_than_the_chart() -> None:
+    cells = _cells("ela").replace({"economically_disadvantaged": "school_level"})
+    cells["subgroup"] = cells["subgroup"].replace({"yes": "elementary", "no": "middle"})
+    tests = _tests("ela").replace({"economically_disadvantaged": "school_level"})
+    tests["q_value"] = [0.6, 0.01, 0.003]
+    differences = pd.DataFrame(
+        {
+            "subject": "ela",
+            "dimension": "school_level",
+            "subgroup": ["elementary"],
+            "compared_with": ["middle"],
+            "comparison": "between schools: difference of the two subgroups' estimates",
+            "difference": [0.02],
+            "ci_lower": [0.01],
+            "ci_upper": [0.03],
+            "suppressed": [False],
+        }
+    )
+    sentences = claims.for_whom_takeaways(cells, tests, "ela", differences)
+    (level,) = [s for s in sentences if "school level" in s]
+    assert "within the same schools" not in level and "more precise" not in level
+    assert level.endswith(
+        "elementary schools gained 0.02 SD more than middle schools (95% CI 0.01 to 0.03); the "
+        "chart's separate estimates range from 0.07 to 0.09 SD."
+    )

@@ -28,8 +28,8 @@ _DESCRIPTIONS = {
     "estimates_subgroups": "Effect by subgroup of students (prior achievement, poverty, English "
     "learners, disability, gender, race/ethnicity, grade band) with BH q-values; small cells "
     "suppressed.",
-    "estimates_subgroup_differences": "Per subgroup: its effect minus the reference subgroup's "
-    "(within schools where they share them).",
+    "estimates_subgroup_differences": "Per pair of subgroups: the first's effect minus the "
+    "second's (within schools where they share them).",
     "estimates_subgroup_tests": "Per dimension: test that the effect is equal across subgroups.",
     "estimates_overlap": "Partnered schools outside their comparisons' support, by cohort.",
     "estimates_mde": "Minimum detectable effect (80% power, 5% two-sided) of the headline.",

@@ -1,7 +1,10 @@
 """For whom, compared: how much more one subgroup gained than another, and whether any did.
 
-Each subgroup of a dimension is compared with the dimension's reference subgroup (the last
-shown: ``highest third``, ``no``, ``male``, ...). Two designs, by how the dimension splits:
+Every pair of a dimension's published subgroups is compared (the first in display order minus
+the second: ``lowest third`` minus ``highest third``, ``yes`` minus ``no``). The equality test
+uses the pairs with the dimension's last subgroup (the reference: ``highest third``, ``no``,
+``male``, ``White``), which say everything the others do. Two designs, by how the dimension
+splits:
 
 - **Within schools** (prior achievement, poverty, English learners, disability, gender, race
   and ethnicity: students of both subgroups sit in the same schools). The outcome is the
@@ -19,8 +22,8 @@ shown: ``highest third``, ``no``, ``male``, ...). Two designs, by how the dimens
   K-8 schools).
 
 Every difference carries its scores by school (Var = sum of squares, Cov = sum of products),
-so the dimension's equality test is a Wald test on all its differences at once, and the
-minimum detectable difference is that of the best-measured pair.
+so the dimension's equality test is a Wald test on its differences from the reference at once;
+the minimum detectable difference is that of the best-measured pair.
 
 Privacy: a within-school difference rests on the students of both subgroups in the schools
 compared; when fewer than ``min_students`` of either (in partnered or in comparison schools) are
@@ -31,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -49,18 +52,18 @@ BETWEEN = "between schools: difference of the two subgroups' estimates"
 MDE_POWER = 0.8
 """Power of the minimum detectable difference published with each equality test."""
 DIFFERENCE_COLUMNS = (
-    "dimension", "family", "subgroup", "reference", "comparison", "difference", "se",
+    "dimension", "family", "subgroup", "compared_with", "comparison", "difference", "se",
     "ci_lower", "ci_upper", "p_value", "n_schools", "n_partnered_schools", "suppressed", "note",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Difference:
-    """One subgroup's effect minus the reference subgroup's."""
+    """One subgroup's effect minus another's (``compared_with``)."""
 
     dimension: str
     subgroup: str
-    reference: str
+    compared_with: str
     comparison: str  # WITHIN or BETWEEN
     difference: float
     se: float
@@ -71,38 +74,54 @@ class Difference:
     of their scores' products."""
 
 
+class Pair(NamedTuple):
+    """One compared pair: its estimate, or the reason it is not published (words)."""
+
+    subgroup: str
+    compared_with: str
+    result: Difference | str
+    reference: str
+    """The dimension's reference subgroup (its last): the pairs with it make the test."""
+
+    @property
+    def with_reference(self) -> bool:
+        return self.compared_with == self.reference
+
+
 def compare(
     dimension: str,
     fits: Sequence[SubgroupFit],
     sample: pd.DataFrame,
     rows: pd.DataFrame,
     min_students: int,
-) -> list[Difference | str]:
-    """Each of ``fits`` but the last (the reference) against the last: a :class:`Difference`,
-    or the reason it is not published (words)."""
-    *others, reference = fits
-    if dimension in BETWEEN_SCHOOL_DIMENSIONS:
-        return [_between(fit, reference) for fit in others]
-    results: list[Difference | str] = []
-    for fit in others:
-        try:
-            results.append(
-                _within(dimension, fit.subgroup, reference.subgroup, sample, rows, min_students)
-            )
-        except ValueError as error:
-            results.append(f"not estimable: {error}"[:500])
-    return results
+) -> list[Pair]:
+    """Every pair of ``fits`` (in their order: the earlier minus the later)."""
+    reference = fits[-1].subgroup
+    pairs = []
+    for i, first in enumerate(fits):
+        for second in fits[i + 1 :]:
+            if dimension in BETWEEN_SCHOOL_DIMENSIONS:
+                result: Difference | str = _between(first, second)
+            else:
+                try:
+                    result = _within(
+                        dimension, first.subgroup, second.subgroup, sample, rows, min_students
+                    )
+                except ValueError as error:
+                    result = f"not estimable: {error}"[:500]
+            pairs.append(Pair(first.subgroup, second.subgroup, result, reference))
+    return pairs
 
 
-def _between(fit: SubgroupFit, reference: SubgroupFit) -> Difference:
-    scores = fit.scores.sub(reference.scores, fill_value=0.0)
-    partnered = set(fit.partnered_schools) | set(reference.partnered_schools)
+def _between(fit: SubgroupFit, other: SubgroupFit) -> Difference:
+    scores = fit.scores.sub(other.scores, fill_value=0.0)
+    partnered = set(fit.partnered_schools) | set(other.partnered_schools)
     return Difference(
         dimension=fit.dimension,
         subgroup=fit.subgroup,
-        reference=reference.subgroup,
+        compared_with=other.subgroup,
         comparison=BETWEEN,
-        difference=fit.att - reference.att,
+        difference=fit.att - other.att,
         se=float(np.sqrt((scores**2).sum())),
         n_schools=len(scores),
         n_partnered_schools=len(partnered),
@@ -111,18 +130,18 @@ def _between(fit: SubgroupFit, reference: SubgroupFit) -> Difference:
 
 
 def difference_panel(
-    sample: pd.DataFrame, rows: pd.DataFrame, subgroup: str, reference: str
+    sample: pd.DataFrame, rows: pd.DataFrame, subgroup: str, compared_with: str
 ) -> pd.DataFrame:
-    """School-years with both subgroups: ``mean_z`` is the subgroup's minus the reference's,
-    ``n_tested`` the smaller of their counts; covariates and cohort from ``sample``."""
+    """School-years with both subgroups: ``mean_z`` is the subgroup's minus the other's,
+    ``n_tested`` the smaller of their counts; cohort from ``sample``."""
     keys = [ID, TIME]
     columns = [*keys, "mean_z", "n_tested"]
     both = rows.loc[rows["subgroup"] == subgroup, columns].merge(
-        rows.loc[rows["subgroup"] == reference, columns], on=keys, suffixes=("", "_reference")
+        rows.loc[rows["subgroup"] == compared_with, columns], on=keys, suffixes=("", "_other")
     )
     gaps = both[keys].assign(
-        mean_z=both["mean_z"] - both["mean_z_reference"],
-        n_tested=np.minimum(both["n_tested"], both["n_tested_reference"]),
+        mean_z=both["mean_z"] - both["mean_z_other"],
+        n_tested=np.minimum(both["n_tested"], both["n_tested_other"]),
     )
     frame = sample[[ID, TIME, GROUP]].merge(gaps, on=keys, how="inner")
     return frame.sort_values(keys).reset_index(drop=True)
@@ -131,14 +150,14 @@ def difference_panel(
 def _within(
     dimension: str,
     subgroup: str,
-    reference: str,
+    compared_with: str,
     sample: pd.DataFrame,
     rows: pd.DataFrame,
     min_students: int,
 ) -> Difference:
     from pipelines.did import did_imputation
 
-    frame = difference_panel(sample, rows, subgroup, reference)
+    frame = difference_panel(sample, rows, subgroup, compared_with)
     treated = frame[GROUP] > 0
     post = treated & (frame[TIME] >= frame[GROUP])
     first_cohort = frame.loc[treated, GROUP].min() if treated.any() else np.inf
@@ -153,7 +172,7 @@ def _within(
     return Difference(
         dimension=dimension,
         subgroup=subgroup,
-        reference=reference,
+        compared_with=compared_with,
         comparison=WITHIN,
         difference=float(fit.overall_att),
         se=float(fit.overall_se),
@@ -173,7 +192,7 @@ def _covariance(differences: Sequence[Difference]) -> np.ndarray:
 
 def equality_test(differences: Sequence[Difference]) -> tuple[float, int, float]:
     """Wald statistic, df and p-value of 'every subgroup's effect equals the reference's' (so
-    all are equal), with the joint covariance of the differences."""
+    all are equal), from the differences with the reference and their joint covariance."""
     theta = np.array([d.difference for d in differences])
     statistic = float(theta @ np.linalg.pinv(_covariance(differences)) @ theta)
     return statistic, len(differences), float(stats.chi2.sf(statistic, len(differences)))
@@ -184,20 +203,13 @@ def minimum_detectable_difference(
 ) -> float:
     """The smallest true difference between two of the dimension's subgroups that these data
     would detect with probability ``power`` (two-sided test at ``alpha``, normal reference),
-    for the pair measured most precisely (any subgroup against the reference, or two others
-    against each other): a smaller difference between any two subgroups would likely go
-    unseen. No multiplicity adjustment, so a lower bound for the q-value tests. NaN when no
-    pair has a positive standard error.
+    for the pair measured most precisely among ``differences``: a smaller difference between
+    any two subgroups would likely go unseen. No multiplicity adjustment, so a lower bound for
+    the q-value tests. NaN when no pair has a positive standard error.
     """
     from pipelines.did.power import minimum_detectable_effect
 
-    vcov = _covariance(differences)
-    variances = list(np.diag(vcov)) + [
-        vcov[a, a] + vcov[b, b] - 2 * vcov[a, b]
-        for a in range(len(differences))
-        for b in range(a + 1, len(differences))
-    ]
-    ses = [float(np.sqrt(v)) for v in variances if np.isfinite(v) and v > 0]
+    ses = [d.se for d in differences if np.isfinite(d.se) and d.se > 0]
     if not ses:
         return float("nan")
     return minimum_detectable_effect(min(ses), alpha=alpha, power=power).mde
@@ -210,7 +222,7 @@ def difference_row(item: Difference, alpha: float) -> dict:
     return {
         "dimension": item.dimension,
         "subgroup": item.subgroup,
-        "reference": item.reference,
+        "compared_with": item.compared_with,
         "comparison": item.comparison,
         "difference": item.difference,
         "se": item.se,
@@ -224,13 +236,13 @@ def difference_row(item: Difference, alpha: float) -> dict:
     }
 
 
-def withheld_row(dimension: str, subgroup: str, reference: str, why: str) -> dict:
+def withheld_row(dimension: str, subgroup: str, compared_with: str, why: str) -> dict:
     """A published row without an estimate, saying why."""
     comparison = BETWEEN if dimension in BETWEEN_SCHOOL_DIMENSIONS else WITHIN
     return {
         "dimension": dimension,
         "subgroup": subgroup,
-        "reference": reference,
+        "compared_with": compared_with,
         "comparison": comparison,
         **dict.fromkeys(("difference", "se", "ci_lower", "ci_upper", "p_value"), np.nan),
         "n_schools": np.nan,

@@ -10,7 +10,7 @@ The panel must be balanced: years in which fewer than half of the schools with t
 have it are left out (the English-learner and disability flags of the early eras come from
 later records, so their first years are thin), then schools missing the subgroup in a kept year.
 
-Each dimension also gets each subgroup's difference from a reference subgroup and a Wald test
+Each dimension also gets the difference between every pair of its subgroups and a Wald test
 that its subgroups' effects are equal (``pipelines.estimates.subgroup_differences``: within
 schools where the subgroups share them). Multiplicity: Benjamini–Hochberg q-values
 (statsmodels) within each family (confirmatory or exploratory, declared in the analysis file)
@@ -223,26 +223,28 @@ def estimate_subject(
         usable = [fit for fit in fits if _large_enough(fit, settings)]
         if len(usable) < 2:
             continue
-        compared = compare(dimension, usable, sample, mine, settings.min_students)
-        reference = usable[-1].subgroup
-        estimated = []
-        for fit, item in zip(usable, compared, strict=False):
-            if isinstance(item, str):
-                differences.append(withheld_row(dimension, fit.subgroup, reference, item))
-            else:
-                differences.append(difference_row(item, analysis.alpha))
-                estimated.append(item)
-        if estimated:
-            statistic, df, p_value = equality_test(estimated)
+        estimated, with_reference = [], []
+        for pair in compare(dimension, usable, sample, mine, settings.min_students):
+            if isinstance(pair.result, str):
+                differences.append(
+                    withheld_row(dimension, pair.subgroup, pair.compared_with, pair.result)
+                )
+                continue
+            differences.append(difference_row(pair.result, analysis.alpha))
+            estimated.append(pair.result)
+            if pair.with_reference:
+                with_reference.append(pair.result)
+        if with_reference:
+            statistic, df, p_value = equality_test(with_reference)
             tests.append(
                 {
                     "dimension": dimension,
-                    "test": "Wald test that every subgroup's effect equals the reference's "
-                    f"({estimated[0].comparison})",
+                    "test": "Wald test that every subgroup's effect equals "
+                    f"{with_reference[0].compared_with}'s ({with_reference[0].comparison})",
                     "statistic": statistic,
                     "df": df,
                     "p_value": p_value,
-                    "n_subgroups": len(estimated) + 1,
+                    "n_subgroups": len(with_reference) + 1,
                     "mde_difference": minimum_detectable_difference(estimated, analysis.alpha),
                 }
             )

@@ -68,8 +68,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "q_value", "n_schools", "n_students", "n_students_comparison", "suppressed", "note",
     ),
     "estimates_subgroup_differences": (
-        "specification", "subject", "dimension", "family", "subgroup", "reference", "comparison",
-        "difference", "se", "ci_lower", "ci_upper", "p_value", "n_schools",
+        "specification", "subject", "dimension", "family", "subgroup", "compared_with",
+        "comparison", "difference", "se", "ci_lower", "ci_upper", "p_value", "n_schools",
         "n_partnered_schools", "suppressed", "note",
     ),
     "estimates_subgroup_tests": (

@@ -443,7 +443,7 @@ def for_whom_takeaways(
 
     A confirmatory dimension's difference is a finding only when its equality test's
     Benjamini-Hochberg q-value is below ``alpha``; it is then quantified by the dimension's
-    largest published difference from its reference subgroup. Exploratory results are never
+    largest published difference between two of its subgroups. Exploratory results are never
     stated as findings, only counted as leads.
     """
     mine = cells[(cells["subject"] == subject) & ~cells["suppressed"].astype(bool)]
@@ -464,8 +464,7 @@ def for_whom_takeaways(
             sentences.append(
                 f"{name}: the effect differs by {label} (a pre-declared comparison; {q_text}): "
                 + (
-                    f"{_difference_phrase(largest)}; the subgroup estimates range from "
-                    f"{fmt_sd(low['att'])} to {fmt_sd(high['att'])} SD."
+                    _difference_phrase(largest) + _chart_range(largest, low, high)
                     if largest is not None
                     else f"largest for {subgroup_label(dimension, high['subgroup'])} "
                     f"({fmt_sd(high['att'])} SD), smallest for "
@@ -505,28 +504,34 @@ def _largest_difference(
     return rows.loc[rows["difference"].abs().idxmax()]
 
 
+def _chart_range(largest: pd.Series, low: pd.Series, high: pd.Series) -> str:
+    """How the quoted difference relates to the chart's separate estimates."""
+    span = f"{fmt_sd(low['att'])} to {fmt_sd(high['att'])} SD"
+    if largest["comparison"].startswith("within"):
+        return f", more precise than the chart's separate estimates ({span})."
+    return f"; the chart's separate estimates range from {span}."
+
+
 def _difference_phrase(row: pd.Series) -> str:
-    """``compared within the same schools, X gained 0.07 SD more than Y (95% CI ...)``."""
+    """``within the same schools, X gained 0.07 SD more than Y (95% CI ...)``."""
     dimension = row["dimension"]
-    where = "compared within the same schools, " if row["comparison"].startswith("within") else ""
+    where = "within the same schools, " if row["comparison"].startswith("within") else ""
     more = "more" if row["difference"] >= 0 else "less"
     return (
         f"{where}{subgroup_label(dimension, row['subgroup'])} gained "
         f"{fmt_sd(abs(row['difference']))} SD {more} than "
-        f"{subgroup_label(dimension, row['reference'])} (95% CI for the difference "
+        f"{subgroup_label(dimension, row['compared_with'])} (95% CI "
         f"{fmt_sd(row['ci_lower'])} to {fmt_sd(row['ci_upper'])})"
     )
 
 
 def _undetectable(test: pd.Series) -> str:
-    """', and ... cannot be ruled out': the test's minimum detectable difference, when known."""
+    """'; a difference under ... would likely go unseen': the test's minimum detectable
+    difference between two subgroups, when known."""
     mde = test.get("mde_difference")
     if mde is None or not math.isfinite(float(mde)):
         return ""
-    return (
-        f", and these data would likely miss a difference smaller than {fmt_sd(mde)} SD "
-        "between two of its subgroups, so a smaller one cannot be ruled out"
-    )
+    return f"; a difference under {fmt_sd(mde)} SD would likely go unseen"
 
 
 def suppressed_subgroups_sentence(cells: pd.DataFrame, subject: str) -> str | None:

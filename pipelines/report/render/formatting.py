@@ -25,11 +25,21 @@ def fmt_points(value: float) -> str:
     return signed(f"{value:.1f}")
 
 
+P_THRESHOLD = 0.05
+"""The level the report's findings are judged at: a printed p- or q-value never rounds across it."""
+
+
 def fmt_p(p_value: float) -> str:
-    """A p-value as people quote it."""
-    return (
-        "< 0.001" if p_value < 0.001 else f"{p_value:.3f}" if p_value < 0.01 else f"{p_value:.2f}"
-    )
+    """A p-value as people quote it: two decimals, three below 0.1, and more when rounding would
+    carry it across the 0.05 threshold (0.052 is not "0.05", 0.0496 is not "0.050")."""
+    if p_value < 0.001:
+        return "< 0.001"
+    digits = 3 if p_value < 0.1 else 2
+    text = f"{p_value:.{digits}f}"
+    while digits < 6 and (float(text) < P_THRESHOLD) != (p_value < P_THRESHOLD):
+        digits += 1
+        text = f"{p_value:.{digits}f}"
+    return text
 
 
 def fmt_count(value: float) -> str:

@@ -102,7 +102,7 @@ class StudyInputs:
     - ``common_support``: ``estimates_comparison`` rows of the common-support specification.
     - ``subgroups``, ``subgroup_tests``, ``subgroup_differences``: ``estimates_subgroups``,
       ``estimates_subgroup_tests`` and ``estimates_subgroup_differences`` (effects by subgroup
-      of students, the equality tests, each subgroup's difference from the reference), when
+      of students, the equality tests, the differences between pairs of subgroups), when
       published.
     - ``published_tables``: the names of the estimate tables published.
     - ``outcome``: the outcome column (``mean_z``).
@@ -211,7 +211,7 @@ _REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "subject",
         "dimension",
         "subgroup",
-        "reference",
+        "compared_with",
         "comparison",
         "difference",
         "ci_lower",
