@@ -14,12 +14,12 @@ splits:
   Jaravel & Spiess's imputation estimator (school and year effects fitted on every untreated
   school-year), which uses every pre-program year as the baseline rather than the single year
   before the cohort that Callaway & Sant'Anna's universal base uses (docs/analysis.md gives
-  the gain on the demo state). No covariates: the selection covariates
-  describe a school, and a school's level cancels in a within-school difference.
+  the gain on the demo state). No covariates: the selection covariates describe a school, and
+  a school's level cancels in a within-school difference.
 - **Between schools** (grade band, school level: the subgroups are mostly in different
-  schools). The difference of the two subgroups' Callaway & Sant'Anna estimates, with the
-  covariance of their school-level influence functions (they share comparison schools and
-  K-8 schools).
+  schools). The difference of the two subgroups' Callaway & Sant'Anna estimates, with their
+  published standard errors and the correlation of their school-level influence functions
+  (they share comparison schools, and K-8 schools for grade band).
 
 Every difference carries its scores by school (Var = sum of squares, Cov = sum of products),
 so the dimension's equality test is a Wald test on its differences from the reference at once;
@@ -215,10 +215,15 @@ def minimum_detectable_difference(
     return minimum_detectable_effect(min(ses), alpha=alpha, power=power).mde
 
 
+def normal_p_value(estimate: float, se: float) -> float:
+    """Two-sided p-value of ``estimate / se`` against a standard normal; NaN without an SE."""
+    ratio = estimate / se if se > 0 else np.nan
+    return float(2 * stats.norm.sf(abs(ratio))) if np.isfinite(ratio) else np.nan
+
+
 def difference_row(item: Difference, alpha: float) -> dict:
     """One published row of ``estimates_subgroup_differences`` (normal interval)."""
     z = float(stats.norm.ppf(1 - alpha / 2))
-    ratio = item.difference / item.se if item.se > 0 else np.nan
     return {
         "dimension": item.dimension,
         "subgroup": item.subgroup,
@@ -228,7 +233,7 @@ def difference_row(item: Difference, alpha: float) -> dict:
         "se": item.se,
         "ci_lower": item.difference - z * item.se,
         "ci_upper": item.difference + z * item.se,
-        "p_value": float(2 * stats.norm.sf(abs(ratio))) if np.isfinite(ratio) else np.nan,
+        "p_value": normal_p_value(item.difference, item.se),
         "n_schools": item.n_schools,
         "n_partnered_schools": item.n_partnered_schools,
         "suppressed": False,

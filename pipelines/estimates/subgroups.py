@@ -29,7 +29,6 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from pipelines.estimates.callaway import att_gt_arguments
@@ -42,6 +41,7 @@ from pipelines.estimates.subgroup_differences import (
     difference_row,
     equality_test,
     minimum_detectable_difference,
+    normal_p_value,
     withheld_row,
 )
 from pipelines.privacy.suppression import suppress_counts
@@ -280,7 +280,6 @@ def _large_enough(fit: SubgroupFit, settings: SubgroupSettings) -> bool:
 
 
 def _cell(fit: SubgroupFit) -> dict:
-    z = fit.att / fit.se if fit.se > 0 else np.nan
     return {
         "dimension": fit.dimension,
         "subgroup": fit.subgroup,
@@ -288,7 +287,7 @@ def _cell(fit: SubgroupFit) -> dict:
         "se": fit.se,
         "ci_lower": fit.ci_lower,
         "ci_upper": fit.ci_upper,
-        "p_value": float(2 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan,
+        "p_value": normal_p_value(fit.att, fit.se),
         "n_schools": fit.n_schools,
         "n_students": fit.n_students,
         "n_students_comparison": fit.n_students_comparison,
