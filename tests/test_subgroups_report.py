@@ -93,8 +93,8 @@ def test_takeaways_state_confirmatory_findings_only() -> None:
     )
     # The exploratory race difference has a small q-value but is only counted as a lead.
     assert sentences[2] == (
-        "ELA: 1 exploratory comparisons (not declared in advance); 1 of them show a difference "
-        "at q < 0.05. These are leads for further study, not findings."
+        "ELA: 1 exploratory comparison (not declared in advance); it shows a difference at "
+        "q < 0.05. Such results are leads for further study, not findings."
     )
     assert not any("differs by race" in s for s in sentences)
 
@@ -207,4 +207,33 @@ def test_a_between_school_difference_is_not_called_more_precise_than_the_chart()
     assert level.endswith(
         "elementary schools gained 0.02 SD more than middle schools (95% CI 0.01 to 0.03); the "
         "chart's separate estimates range from 0.07 to 0.09 SD."
+    )
+
+
+def test_the_exploratory_count_reads_in_plain_grammar() -> None:
+    exploratory = ["race_ethnicity", "gender", "disability", "english_learner"]
+
+    def tests(q_values: list[float]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "subject": "ela",
+                "dimension": ["prior_achievement", "economically_disadvantaged", *exploratory],
+                "family": ["confirmatory"] * 2 + ["exploratory"] * 4,
+                "q_value": [0.004, 0.6, *q_values],
+            }
+        )
+
+    def last(q_values: list[float]) -> str:
+        return claims.for_whom_takeaways(_cells("ela"), tests(q_values), "ela")[-1]
+
+    assert "4 exploratory comparisons (not declared in advance); 1 of them shows a" in last(
+        [0.003, 0.6, 0.6, 0.6]
+    )
+    assert "4 exploratory comparisons (not declared in advance); 0 of them show a" in last(
+        [0.6] * 4
+    )
+    one = _tests("ela").assign(q_value=[0.004, 0.6, 0.3])
+    assert (
+        "1 exploratory comparison (not declared in advance); it shows no difference"
+        in (claims.for_whom_takeaways(_cells("ela"), one, "ela")[-1])
     )

@@ -480,12 +480,23 @@ def for_whom_takeaways(
     exploratory = my_tests[my_tests["family"] == "exploratory"] if not my_tests.empty else my_tests
     if not exploratory.empty:
         leads = int((exploratory["q_value"] < alpha).sum())
-        sentences.append(
-            f"{name}: {len(exploratory)} exploratory comparisons (not declared in advance); "
-            f"{leads} of them show a difference at q < {alpha:g}. These are leads for further "
-            "study, not findings."
-        )
+        sentences.append(_exploratory_sentence(name, len(exploratory), leads, alpha))
     return sentences
+
+
+def _exploratory_sentence(name: str, n: int, leads: int, alpha: float) -> str:
+    """How many exploratory comparisons there were and how many show a difference (as leads)."""
+    if n == 1:
+        found = "shows a difference" if leads else "shows no difference"
+        return (
+            f"{name}: 1 exploratory comparison (not declared in advance); it {found} at "
+            f"q < {alpha:g}. Such results are leads for further study, not findings."
+        )
+    verb = "shows" if leads == 1 else "show"
+    return (
+        f"{name}: {n} exploratory comparisons (not declared in advance); {leads} of them {verb} "
+        f"a difference at q < {alpha:g}. These are leads for further study, not findings."
+    )
 
 
 def _largest_difference(
