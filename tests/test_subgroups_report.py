@@ -120,6 +120,11 @@ def test_the_section_shows_a_forest_plot_per_subject_and_the_takeaways(tmp_path)
             assert sentence in text
         assert claims.suppressed_subgroups_sentence(cells, subject) in text
     assert "not yet estimated" not in text
+    # The methods appendix says how subgroups and their differences are estimated, only when
+    # subgroup tables are published.
+    assert "<h3>Subgroups</h3>" in source
+    plain = build_report(inputs, tmp_path / "without.html").read_text(encoding="utf-8")
+    assert "<h3>Subgroups</h3>" not in plain
 
 
 def test_without_a_minimum_detectable_difference_no_bound_is_claimed() -> None:
