@@ -11,7 +11,7 @@ from pipelines.did.effect_size import (
     classify_baseline_equivalence,
 )
 from pipelines.report.render import claims
-from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.figures import figure_block, interval_bars, subject_color
 from pipelines.report.render.formatting import fmt_sd, html_text, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
@@ -102,13 +102,9 @@ def _comparison_figure(inputs: ReportInputs) -> str:
                 mode="markers",
                 name=subject_label(subject),
                 marker={"size": 9, "color": subject_color(index)},
-                error_x={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": rows["ci_upper"] - rows["att"],
-                    "arrayminus": rows["att"] - rows["ci_lower"],
-                    "color": subject_color(index),
-                },
+                error_x=interval_bars(
+                    rows["att"], rows["ci_lower"], rows["ci_upper"], color=subject_color(index)
+                ),
                 customdata=rows[["estimator", "ci_lower", "ci_upper"]].to_numpy(),
                 hovertemplate=(
                     "%{customdata[0]}: %{x:.3f} SD<br>95% CI %{customdata[1]:.3f} to "
@@ -223,15 +219,14 @@ def _honest(honest: pd.DataFrame, subjects: list[str]) -> str:
                 mode="markers",
                 marker={"size": 1, "color": subject_color(index)},
                 name=subject_label(subject),
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": rows["ci_upper"] - middle,
-                    "arrayminus": middle - rows["ci_lower"],
-                    "color": subject_color(index),
-                    "thickness": 3,
-                    "width": 6,
-                },
+                error_y=interval_bars(
+                    middle,
+                    rows["ci_lower"],
+                    rows["ci_upper"],
+                    color=subject_color(index),
+                    thickness=3,
+                    width=6,
+                ),
                 customdata=rows[["m", "ci_lower", "ci_upper"]].to_numpy(),
                 hovertemplate=(
                     "M̄ = %{customdata[0]}: %{customdata[1]:.3f} to %{customdata[2]:.3f} SD"

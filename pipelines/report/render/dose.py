@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from pipelines.privacy.suppression import MIN_CELL_SIZE
 from pipelines.report.render import claims
-from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.figures import figure_block, interval_bars, subject_color
 from pipelines.report.render.formatting import fmt_sd, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
@@ -65,13 +65,9 @@ def _figure(groups: pd.DataFrame, subjects: list[str]) -> str:
                 name=subject_label(subject),
                 marker={"size": 9, "color": subject_color(index)},
                 line={"color": subject_color(index), "width": 1, "dash": "dot"},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": rows["ci_upper"] - rows["att"],
-                    "arrayminus": rows["att"] - rows["ci_lower"],
-                    "color": subject_color(index),
-                },
+                error_y=interval_bars(
+                    rows["att"], rows["ci_lower"], rows["ci_upper"], color=subject_color(index)
+                ),
                 customdata=rows[["dose_group", "ci_lower", "ci_upper"]].to_numpy(),
                 hovertemplate=(
                     "%{customdata[0]}: %{y:.3f} SD<br>95% CI %{customdata[1]:.3f} to "

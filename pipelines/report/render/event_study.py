@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.report.render import claims
-from pipelines.report.render.figures import figure_block, subject_color
+from pipelines.report.render.figures import figure_block, interval_bars, subject_color
 from pipelines.report.render.formatting import html_text, signed, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
@@ -51,14 +51,9 @@ def _figure(frame: pd.DataFrame, subject: str, index: int, reference_period: int
             name="Estimate with 95% CI",
             line={"color": color, "width": 1.5},
             marker={"size": 8, "color": color},
-            error_y={
-                "type": "data",
-                "symmetric": False,
-                "array": frame["ci_upper"] - frame["att"],
-                "arrayminus": frame["att"] - frame["ci_lower"],
-                "color": color,
-                "thickness": 1.5,
-            },
+            error_y=interval_bars(
+                frame["att"], frame["ci_lower"], frame["ci_upper"], color=color, thickness=1.5
+            ),
             customdata=frame[["ci_lower", "ci_upper"]].to_numpy(),
             hovertemplate=(
                 "Year %{x} since partnering: %{y:.3f} SD"

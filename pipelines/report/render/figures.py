@@ -85,6 +85,18 @@ def subject_color(index: int) -> str:
     return SUBJECT_COLORS[index % len(SUBJECT_COLORS)]
 
 
+def interval_bars(estimate: pd.Series, lower: pd.Series, upper: pd.Series, **style) -> dict:
+    """Plotly error bars (``error_x`` or ``error_y``) from an estimate to its interval's ends,
+    which need not be symmetric around it; ``style`` adds color, thickness, width."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": upper - estimate,
+        "arrayminus": estimate - lower,
+        **style,
+    }
+
+
 def figure_block(
     fig: go.Figure,
     div_id: str,

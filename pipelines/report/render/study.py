@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.report.render import claims
-from pipelines.report.render.figures import figure_block
+from pipelines.report.render.figures import figure_block, interval_bars
 from pipelines.report.render.formatting import fmt_count, html_text, school_year, subject_label
 from pipelines.report.render.inputs import ReportInputs
 from pipelines.report.render.page import Section
@@ -171,12 +171,7 @@ def _forest(rows: pd.DataFrame, subject: str, reading: str) -> str:
             y=labels,
             mode="markers",
             marker={"size": 8, "color": colors},
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": shown["ci_upper"] - shown["att"],
-                "arrayminus": shown["att"] - shown["ci_lower"],
-            },
+            error_x=interval_bars(shown["att"], shown["ci_lower"], shown["ci_upper"]),
             customdata=shown[["ci_lower", "ci_upper", "q_value", "family"]].to_numpy(),
             hovertemplate=(
                 "%{y}: %{x:.3f} SD<br>95% CI %{customdata[0]:.3f} to %{customdata[1]:.3f}"
