@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from run_scale import clear_products
+from run_scale import clear_products, state_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"first run": 60.0, "no-change re-run": 10.0}
@@ -48,29 +47,13 @@ print(json.dumps({"code": 0 if result.success else 1,
 """
 
 
-def _environment(out: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PARTNER_IMPACT_DATA_DIR": str(out),
-            "PARTNER_IMPACT_KEY_FILE": str(out / "secrets" / "pseudonym.key"),
-            "DAGSTER_HOME": str(PROJECT_ROOT),
-            "PARTNER_IMPACT_DAGSTER_STORAGE": str(out / "dagster" / "storage"),
-            "PARTNER_IMPACT_DAGSTER_ARTIFACTS": str(out / "dagster" / "artifacts"),
-            "PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS": str(out / "dagster" / "logs"),
-        }
-    )
-    env.pop("PARTNER_IMPACT_PSEUDONYM_KEY", None)
-    return env
-
-
 def _run_pipeline(out: Path) -> dict:
     started = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD],
         capture_output=True,
         text=True,
-        env=_environment(out),
+        env=state_environment(out, out),
         cwd=PROJECT_ROOT,
         check=False,
     )

@@ -26,11 +26,14 @@ _PRODUCED = ("warehouse.duckdb", "warehouse.duckdb.wal", "marts", "marts_version
              "estimates_versions", "reports")  # fmt: skip
 
 
-def _environment(home: Path) -> dict[str, str]:
+def state_environment(data: Path, home: Path) -> dict[str, str]:
+    """The environment of a pipeline working on its own state: data folder ``data``, key and
+    Dagster folders under ``home``, and none of the caller's ``PARTNER_IMPACT_`` variables (a
+    stray one would point the run elsewhere)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARTNER_IMPACT_")}
     env.update(
         {
-            "PARTNER_IMPACT_DATA_DIR": str(home / "data"),
+            "PARTNER_IMPACT_DATA_DIR": str(data),
             "PARTNER_IMPACT_KEY_FILE": str(home / "secrets" / "pseudonym.key"),
             "DAGSTER_HOME": str(PROJECT_ROOT),
             "PARTNER_IMPACT_DAGSTER_STORAGE": str(home / "dagster" / "storage"),
@@ -71,7 +74,7 @@ def _timed_run(home: Path) -> tuple[float, float, int, str]:
     with log.open("w") as output:
         child = subprocess.Popen(
             [sys.executable, "-m", "pipelines.cli", "run", "--no-progress"],
-            env=_environment(home),
+            env=state_environment(home / "data", home),
             cwd=home,
             stdout=output,
             stderr=subprocess.STDOUT,

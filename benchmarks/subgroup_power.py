@@ -1,14 +1,14 @@
 """How often the subgroup estimates find what the generator put in, over several demo states.
 
 One demo state tells little about an estimator's power or coverage: this script generates a
-state per seed (in ``benchmarks/out/power/<seed>``, kept for reruns), runs ingest and marts once
-per state (``subgroup_speed._prepare``, each seed in its own process so that the settings of one
-state never leak into the next), estimates every subgroup with the analysis file's settings, and
-compares the published tables with the state's truth (``att_by_subgroup``). It prints, per
-subject and confirmatory dimension, the mean estimated difference of the pair of subgroups the
-generator set farthest apart against its truth, the mean minimum detectable difference, and
-how often the equality test's q-value fell below 0.05; then the share of published cells and
-differences whose 95% interval holds the truth.
+state per seed (in ``benchmarks/out/power/<scale>_<seed>``, kept for reruns), runs ingest and
+marts once per state (``subgroup_speed.prepare_state``, each seed in its own process so that
+the settings of one state never leak into the next), estimates every subgroup with the
+analysis file's settings, and compares the published tables with the state's truth
+(``att_by_subgroup``). It prints, per subject and confirmatory dimension, the mean estimated
+difference of the pair of subgroups the generator set farthest apart against its truth, the
+mean minimum detectable difference, and how often the equality test's q-value fell below 0.05;
+then the share of published cells and differences whose 95% interval holds the truth.
 
     .venv/bin/python benchmarks/subgroup_power.py [--scale demo] [--seeds 2012 2013 2014 ...]
 
@@ -25,10 +25,9 @@ import sys
 import warnings
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(PROJECT_ROOT))
+from subgroup_speed import prepare_state, use_state
 
-from benchmarks.subgroup_speed import _environment, _prepare  # noqa: E402
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 KEYS = ["subject", "dimension", "subgroup"]
 
@@ -42,8 +41,8 @@ def _one_state(scale: str, seed: int) -> dict:
     from pipelines.estimates.specification import load_analysis
 
     out = PROJECT_ROOT / "benchmarks" / "out" / "power" / f"{scale}_{seed}"
-    _environment(out)
-    _prepare(out, scale, seed)
+    use_state(out)
+    prepare_state(out, scale, seed)
     marts = (out / "marts").resolve()
     analysis = load_analysis()
     school_subgroups = pd.read_parquet(marts / "school_subgroups.parquet")

@@ -24,23 +24,21 @@ import time
 import warnings
 from pathlib import Path
 
+from run_scale import state_environment
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 20.0
 
 
-def _environment(out: Path) -> None:
-    os.environ.update(
-        {
-            "PARTNER_IMPACT_DATA_DIR": str(out),
-            "PARTNER_IMPACT_KEY_FILE": str(out / "secrets" / "pseudonym.key"),
-            "PARTNER_IMPACT_DAGSTER_STORAGE": str(out / "dagster" / "storage"),
-            "PARTNER_IMPACT_DAGSTER_ARTIFACTS": str(out / "dagster" / "artifacts"),
-            "PARTNER_IMPACT_DAGSTER_COMPUTE_LOGS": str(out / "dagster" / "logs"),
-        }
-    )
+def use_state(out: Path) -> None:
+    """Point this process's pipeline settings at the state in ``out``."""
+    wanted = state_environment(out, out)
+    for name in [n for n in os.environ if n not in wanted]:
+        del os.environ[name]
+    os.environ.update(wanted)
 
 
-def _prepare(out: Path, scale: str, seed: int) -> None:
+def prepare_state(out: Path, scale: str, seed: int) -> None:
     """Raw files and published marts of the state, made once."""
     from dagster import AssetSelection, DagsterInstance, materialize
 
@@ -109,8 +107,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args(argv)
     out = PROJECT_ROOT / "benchmarks" / "out" / args.scale
-    _environment(out)
-    _prepare(out, args.scale, args.seed)
+    use_state(out)
+    prepare_state(out, args.scale, args.seed)
     mart_runs = [_time_mart(out) for _ in range(args.runs)]
     estimate_runs = [_time_estimates(out) for _ in range(args.runs)]
     mart_seconds, mart_rows = min(mart_runs)
