@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.did.effect_size import classify_baseline_equivalence, improvement_index
 from pipelines.report.render.formatting import (
+    P_THRESHOLD,
     fmt_count,
     fmt_p,
     fmt_points,
@@ -27,7 +28,7 @@ from pipelines.report.render.formatting import (
     subject_label,
 )
 
-ALPHA = 0.05
+ALPHA = P_THRESHOLD
 # Round p-value bounds, smallest first: a p-value at the permutation floor is written as the
 # smallest of these above the floor ("p < 0.01" for 199 permutations, whose floor is 0.005).
 P_BOUNDS = (0.001, 0.005, 0.01, 0.05, 0.1)
@@ -61,7 +62,8 @@ def interval_points(low: float, high: float) -> str:
 
 def probability_text(symbol: str, value: float) -> str:
     """``p = 0.23`` or ``q < 0.001`` (never ``p = < 0.001``)."""
-    return f"{symbol} = {fmt_p(value)}" if value >= 0.001 else f"{symbol} < 0.001"
+    text = fmt_p(value)
+    return f"{symbol} {text}" if text.startswith("<") else f"{symbol} = {text}"
 
 
 def p_value_text(p_value: float, floor: float | None) -> str:
@@ -457,9 +459,10 @@ def for_whom_takeaways(
         if test.empty or len(rows) < 2:
             sentences.append(f"{name}: the effect by {label} could not be compared.")
             continue
-        q_text = probability_text("q", float(test.iloc[0]["q_value"]))
+        q_value = float(test.iloc[0]["q_value"])
+        q_text = probability_text("q", q_value)
         high, low = rows.iloc[0], rows.iloc[-1]
-        if float(test.iloc[0]["q_value"]) < alpha:
+        if q_value < alpha:
             largest = _largest_difference(differences, subject, dimension)
             sentences.append(
                 f"{name}: the effect differs by {label} (a pre-declared comparison; {q_text}): "

@@ -26,7 +26,8 @@ def fmt_points(value: float) -> str:
 
 
 P_THRESHOLD = 0.05
-"""The level the report's findings are judged at: a printed p- or q-value never rounds across it."""
+"""The level the report's findings are judged at (``claims.ALPHA``): a printed p- or q-value
+never rounds onto or across it."""
 
 
 def fmt_p(p_value: float) -> str:
